@@ -1,0 +1,69 @@
+// The fleetfix command line: arguments, the six commands, exit codes.
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, ConfigErrors } from '../config/errors.js';
+import { inventoryJsonSchema, playbookJsonSchema } from '../config/json-schema.js';
+import { modules } from '../modules/registry.js';
+import { EXIT } from '../report/model.js';
+import { runFleetCommand, type CommonOptions } from './run-command.js';
+
+function withCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('-i, --inventory <file>', 'inventory YAML (default: this machine, run locally)')
+    .option('--limit <pattern>', 'host or group names, globs, comma lists; !name excludes')
+    .addOption(new Option('--forks <n>', 'hosts in parallel').default(50).argParser(positiveInt('--forks')))
+    .option('--var <name=value>', 'set a variable (repeatable); a value @path reads that file', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .addOption(new Option('--timeout <seconds>', 'per host').default(300).argParser(positiveInt('--timeout')))
+    .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--no-color', 'no colours (also NO_COLOR)')
+    .option('-v, --verbose', 'show passing checks too');
+}
+
+function positiveInt(flag: string) {
+  return (value: string) => {
+    if (!/^\d+$/.test(value) || Number(value) < 1) throw new ConfigError(`${flag}: expected a whole number of at least 1, got "${value}"`);
+    return Number(value);
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = new Command('fleetfix')
+    .description('Find and fix broken SSH access across a fleet of Linux hosts')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .showHelpAfterError(false);
+
+  const fleetCommand = (name: 'audit' | 'plan' | 'apply' | 'validate', description: string) => {
+    const cmd = withCommonOptions(program.command(name).description(description).argument('[playbook...]', 'playbooks (default: the bundled ssh-access.yml)'));
+    if (name === 'apply') cmd.option('-y, --yes', 'apply without asking');
+    cmd.action(async (playbooks: string[], opts: CommonOptions) => {
+      exitCode = await runFleetCommand(name, playbooks, opts);
+    });
+  };
+  fleetCommand('audit', 'checks only; never changes a host');
+  fleetCommand('plan', 'checks and what each fix would change, as diffs; never changes a host');
+  fleetCommand('apply', 'plan, confirm, apply, re-check, verify SSH access');
+  fleetCommand('validate', 'parse and check the files; connects to nothing');
+  program
+    .command('schema')
+    .description('print the JSON Schema (draft-07) for editors')
+    .argument('[kind]', 'playbook or inventory', 'playbook')
+    .action((kind: string) => {
+      if (kind !== 'playbook' && kind !== 'inventory') throw new ConfigError(`schema: expected "playbook" or "inventory", got "${kind}"`);
+      const schema = kind === 'playbook' ? playbookJsonSchema(modules) : inventoryJsonSchema();
+      process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
+    });
+
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    if (err instanceof ConfigError || err instanceof ConfigErrors) {
+      process.stderr.write(`fleetfix: ${err.message.split('\n').join('\nfleetfix: ')}\n`);
+      return EXIT.badInput;
+    }
+    process.stderr.write(`fleetfix: internal error: ${(err as Error).stack ?? String(err)}\n`);
+    return EXIT.badInput;
+  }
+}

@@ -1,0 +1,86 @@
+// audit, plan, apply and validate: load and check every input, then run the fleet and report.
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../config/errors.js';
+import { loadInventory, localInventory } from '../config/inventory.js';
+import { limitHosts } from '../config/limit.js';
+import { loadPlaybook } from '../config/playbook.js';
+import { redact } from '../config/secrets.js';
+import { silentProgress, type ProgressSink } from '../engine/events.js';
+import { prepareJobs } from '../engine/prepare.js';
+import { FleetRun } from '../engine/run.js';
+import { modules } from '../modules/registry.js';
+import { EXIT, exitCodeFor, runResult, type Command, type RunResult } from '../report/model.js';
+import { colorWanted, makeStyle } from '../report/style.js';
+import { renderText } from '../report/text.js';
+import { confirmApply } from './confirm.js';
+import { ListrProgress, PlainProgress } from './progress.js';
+import { parseVars } from './vars.js';
+
+export interface CommonOptions {
+  inventory?: string;
+  limit?: string;
+  forks: number;
+  var: string[];
+  timeout: number;
+  output: 'text' | 'json';
+  color: boolean;
+  verbose?: boolean;
+  yes?: boolean;
+}
+
+export const DEFAULT_PLAYBOOK = fileURLToPath(new URL('../../playbooks/ssh-access.yml', import.meta.url));
+
+export async function runFleetCommand(command: Command | 'validate', playbookPaths: string[], opts: CommonOptions): Promise<number> {
+  const inventory = opts.inventory ? loadInventory(opts.inventory) : localInventory();
+  const playbooks = (playbookPaths.length ? playbookPaths : [DEFAULT_PLAYBOOK]).map((p) => loadPlaybook(p, [...modules.keys()]));
+  const hosts = limitHosts(inventory, opts.limit);
+  const jobs = prepareJobs(hosts, playbooks, parseVars(opts.var));
+  if (command === 'validate') {
+    const steps = playbooks.reduce((n, p) => n + p.checks.length + p.handlers.length, 0);
+    process.stdout.write(`ok: ${hosts.length} host${hosts.length === 1 ? '' : 's'}, ${playbooks.length} playbook${playbooks.length === 1 ? '' : 's'}, ${steps} steps\n`);
+    return EXIT.ok;
+  }
+  if (command === 'apply' && !opts.yes && !process.stdin.isTTY) {
+    throw new ConfigError('apply: standard input is not a terminal, so there is no one to confirm; pass --yes to apply without asking (nothing was changed)');
+  }
+
+  const style = makeStyle(colorWanted(process.stdout, !opts.color));
+  const progress: ProgressSink = process.stderr.isTTY && opts.output === 'text' ? new ListrProgress() : process.env.FLEETFIX_QUIET ? silentProgress : new PlainProgress(process.stderr);
+  const run = new FleetRun({ command, forks: opts.forks, hostTimeoutMs: opts.timeout * 1000, progress });
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+    run.interrupt();
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    let results = await run.plan(jobs);
+    if (command === 'apply' && !interrupted) {
+      const planned = runResult('plan', results);
+      if (planned.summary.drift > 0) {
+        const planText = renderText(planned, { style: makeStyle(colorWanted(process.stderr, !opts.color)), diffs: true, verbose: false });
+        if (!opts.yes || opts.output === 'text') process.stderr.write(`${redact(planText)}\n`);
+        const go = opts.yes || (await confirmApply(planned.summary.drift, planned.summary.changes));
+        if (!go) {
+          process.stderr.write('fleetfix: not applied; nothing was changed\n');
+          return EXIT.badInput;
+        }
+        results = await run.apply();
+      }
+    }
+    const result = runResult(command, results);
+    emit(result, opts, style);
+    return interrupted ? EXIT.interrupted : exitCodeFor(result.summary);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    await run.close();
+  }
+}
+
+function emit(result: RunResult, opts: CommonOptions, style: ReturnType<typeof makeStyle>): void {
+  if (opts.output === 'json') {
+    process.stdout.write(`${redact(JSON.stringify(result, null, 2))}\n`);
+    return;
+  }
+  process.stdout.write(redact(renderText(result, { style, diffs: result.command !== 'audit', verbose: !!opts.verbose })));
+}

@@ -1,0 +1,63 @@
+// The inventory's schema: defaults, groups and hosts, and how each host is reached.
+import { z } from 'zod';
+import { identifierSchema, intLike, secretRefSchema } from './fields.js';
+
+const hostKeyPolicySchema = z.enum(['strict', 'accept-new']);
+
+export const consoleSchema = z.strictObject({
+  tcp: z.string().regex(/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/, { error: 'expected HOST:PORT' }).optional(),
+  command: z.string().min(1).optional(),
+  pty: z.boolean().optional(),
+  user: z.string().min(1).optional(),
+  password: secretRefSchema.optional(),
+  prompt_timeout: intLike(1, 600).optional(),
+});
+
+export const jumpSchema = z.strictObject({
+  address: z.string().min(1),
+  port: intLike(1, 65535).optional(),
+  user: z.string().min(1).optional(),
+  identity: z.string().min(1).optional(),
+  password: secretRefSchema.optional(),
+});
+
+export const fallbackSchema = z.strictObject({
+  port: intLike(1, 65535).optional(),
+  user: z.string().min(1).optional(),
+  identity: z.string().min(1).optional(),
+  password: secretRefSchema.optional(),
+  jump: jumpSchema.optional(),
+});
+
+/** Connection settings: allowed in defaults, in groups and on hosts. */
+const settingsShape = {
+  transport: z.enum(['ssh', 'local']).optional(),
+  user: z.string().min(1).optional(),
+  port: intLike(1, 65535).optional(),
+  identity: z.string().min(1).optional(),
+  passphrase: secretRefSchema.optional(),
+  agent: z.boolean().optional(),
+  password: secretRefSchema.optional(),
+  known_hosts: z.string().min(1).optional(),
+  host_key_policy: hostKeyPolicySchema.optional(),
+  become: z.union([z.literal('sudo'), z.literal(false)]).optional(),
+  connect_timeout: intLike(1, 600).optional(),
+  command_timeout: intLike(1, 86400).optional(),
+  console: consoleSchema.optional(),
+  fallback: z.array(fallbackSchema).optional(),
+  vars: z.record(z.string(), z.unknown()).optional(),
+};
+
+export const hostEntrySchema = z.strictObject({ address: z.string().min(1).optional(), ...settingsShape });
+export const groupSchema = z.strictObject({ hosts: z.array(z.string().min(1)).optional(), ...settingsShape });
+
+export const inventorySchema = z.strictObject({
+  defaults: z.strictObject(settingsShape).optional(),
+  groups: z.record(identifierSchema, groupSchema.nullable()).optional(),
+  hosts: z.record(z.string().min(1), hostEntrySchema.nullable()),
+});
+
+export type HostSettings = z.infer<typeof hostEntrySchema>;
+export type InventoryFile = z.infer<typeof inventorySchema>;
+export type ConsoleSettings = z.infer<typeof consoleSchema>;
+export type FallbackSettings = z.infer<typeof fallbackSchema>;

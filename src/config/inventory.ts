@@ -1,0 +1,198 @@
+// Inventory loading: YAML -> validated file -> one fully resolved HostSpec per host.
+import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { dirname } from 'node:path';
+import { ConfigError, ConfigErrors } from './errors.js';
+import { inventorySchema, type ConsoleSettings, type FallbackSettings, type HostSettings } from './inventory-schema.js';
+import { resolveSecret } from './secrets.js';
+import { parseWith } from './validate.js';
+import { YamlSource } from './yaml-source.js';
+import { expandHome, resolveFrom } from '../util/paths.js';
+
+export type HostKeyPolicy = 'strict' | 'accept-new';
+
+export interface JumpSpec {
+  address: string;
+  port: number;
+  user: string;
+  identities: string[];
+  password?: string;
+}
+
+/** One way in over SSH: the primary one, or a fallback with some settings overridden. */
+export interface SshAccess {
+  label: string;
+  port: number;
+  user: string;
+  identities: string[];
+  passphrase?: string;
+  agent?: string;
+  password?: string;
+  jump?: JumpSpec;
+}
+
+export interface ConsoleSpec {
+  tcp?: { host: string; port: number };
+  command?: string;
+  pty: boolean;
+  user: string;
+  password?: string;
+  promptTimeoutMs: number;
+}
+
+export interface HostSpec {
+  name: string;
+  address: string;
+  transport: 'ssh' | 'local';
+  groups: string[];
+  ssh: SshAccess;
+  fallbacks: SshAccess[];
+  console?: ConsoleSpec;
+  knownHosts: string;
+  hostKeyPolicy: HostKeyPolicy;
+  become?: 'sudo';
+  connectTimeoutMs: number;
+  commandTimeoutMs: number;
+  vars: Record<string, unknown>;
+}
+
+export interface Inventory {
+  file?: string;
+  hosts: HostSpec[];
+  groups: Map<string, string[]>;
+}
+
+const DEFAULT_IDENTITIES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'];
+
+/** The inventory used when -i is absent: this machine, run locally. */
+export function localInventory(): Inventory {
+  const base = resolveHost('localhost', { transport: 'local' }, [], process.cwd(), 'localhost');
+  return { hosts: [base], groups: new Map() };
+}
+
+export function loadInventory(file: string): Inventory {
+  const source = YamlSource.load(file);
+  const raw = source.value();
+  if (raw === null || typeof raw !== 'object') throw source.error([], 'expected a mapping with "hosts:" (and optional "defaults:", "groups:")');
+  const inv = parseWith(inventorySchema, raw, source);
+  const baseDir = dirname(file);
+  const hostNames = Object.keys(inv.hosts);
+  const groups = new Map<string, string[]>();
+  const memberOf = new Map<string, string[]>(hostNames.map((h) => [h, []]));
+  const problems: ConfigError[] = [];
+  for (const [group, body] of Object.entries(inv.groups ?? {})) {
+    if (inv.hosts[group] !== undefined) problems.push(source.error(['groups', group], `group "${group}" has the name of a host`, { key: true }));
+    const members = body?.hosts ?? [];
+    members.forEach((h, i) => {
+      if (!memberOf.has(h)) problems.push(source.error(['groups', group, 'hosts', i], `group "${group}" lists unknown host "${h}" (not under hosts:)`));
+      else memberOf.get(h)!.push(group);
+    });
+    groups.set(group, members);
+  }
+  if (problems.length) throw new ConfigErrors(problems);
+
+  const hosts = hostNames.map((name) => {
+    const layers: HostSettings[] = [inv.defaults ?? {}];
+    for (const g of memberOf.get(name)!) {
+      const { hosts: _members, ...settings } = inv.groups?.[g] ?? {};
+      layers.push(settings);
+    }
+    layers.push(inv.hosts[name] ?? {});
+    const merged = layers.reduce<HostSettings>((acc, layer) => deepMerge(acc, layer), {});
+    try {
+      return resolveHost(name, merged, memberOf.get(name)!, baseDir, file);
+    } catch (err) {
+      if (err instanceof ConfigError && !err.position) throw source.error(['hosts', name], err.message, { key: true });
+      throw err;
+    }
+  });
+  return { file, hosts, groups };
+}
+
+function resolveHost(name: string, s: HostSettings, groups: string[], baseDir: string, where: string): HostSpec {
+  const what = `host ${name}`;
+  const transport = s.transport ?? (name === 'localhost' && !s.address ? 'local' : 'ssh');
+  const user = s.user ?? userInfo().username;
+  const identities = s.identity ? [resolveFrom(baseDir, s.identity)] : DEFAULT_IDENTITIES.map(expandHome).filter((p) => existsSync(p));
+  if (s.identity && transport === 'ssh' && !existsSync(identities[0]!)) throw new ConfigError(`${what}: identity file ${identities[0]} does not exist (${where})`);
+  const agent = s.agent === true || (s.agent === undefined && !s.identity) ? process.env.SSH_AUTH_SOCK : undefined;
+  if (s.agent === true && !agent) throw new ConfigError(`${what}: agent: true but SSH_AUTH_SOCK is not set`);
+  const ssh: SshAccess = {
+    label: 'ssh',
+    port: s.port ?? 22,
+    user,
+    identities,
+    passphrase: s.passphrase ? resolveSecret(s.passphrase, `${what} passphrase`) : undefined,
+    agent,
+    password: s.password ? resolveSecret(s.password, `${what} password`) : undefined,
+  };
+  const fallbacks = (s.fallback ?? []).map((f, i) => resolveFallback(ssh, f, i, baseDir, what));
+  return {
+    name,
+    address: s.address ?? name,
+    transport,
+    groups,
+    ssh,
+    fallbacks,
+    console: s.console ? resolveConsole(s.console, user, what) : undefined,
+    knownHosts: resolveFrom(baseDir, s.known_hosts ?? '~/.ssh/known_hosts'),
+    hostKeyPolicy: s.host_key_policy ?? 'strict',
+    become: s.become === 'sudo' ? 'sudo' : undefined,
+    connectTimeoutMs: (s.connect_timeout ?? 10) * 1000,
+    commandTimeoutMs: (s.command_timeout ?? 120) * 1000,
+    vars: s.vars ?? {},
+  };
+}
+
+function resolveFallback(primary: SshAccess, f: FallbackSettings, index: number, baseDir: string, what: string): SshAccess {
+  const parts = [f.port !== undefined && `port ${f.port}`, f.user && `user ${f.user}`, f.password && 'password', f.jump && `via ${f.jump.address}`].filter(Boolean);
+  return {
+    label: `fallback ${index + 1} (${parts.join(', ') || 'as primary'})`,
+    port: f.port ?? primary.port,
+    user: f.user ?? primary.user,
+    identities: f.identity ? [resolveFrom(baseDir, f.identity)] : primary.identities,
+    passphrase: primary.passphrase,
+    agent: primary.agent,
+    password: f.password ? resolveSecret(f.password, `${what} fallback ${index + 1} password`) : undefined,
+    jump: f.jump
+      ? {
+          address: f.jump.address,
+          port: f.jump.port ?? 22,
+          user: f.jump.user ?? primary.user,
+          identities: f.jump.identity ? [resolveFrom(baseDir, f.jump.identity)] : primary.identities,
+          password: f.jump.password ? resolveSecret(f.jump.password, `${what} jump password`) : undefined,
+        }
+      : undefined,
+  };
+}
+
+function resolveConsole(c: ConsoleSettings, user: string, what: string): ConsoleSpec {
+  if (!c.tcp === !c.command) throw new ConfigError(`${what}: console needs exactly one of "tcp: HOST:PORT" or "command: ..."`);
+  let tcp: ConsoleSpec['tcp'];
+  if (c.tcp) {
+    const at = c.tcp.lastIndexOf(':');
+    tcp = { host: c.tcp.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(c.tcp.slice(at + 1)) };
+  }
+  return {
+    tcp,
+    command: c.command,
+    pty: c.pty ?? false,
+    user: c.user ?? user,
+    password: c.password ? resolveSecret(c.password, `${what} console password`) : undefined,
+    promptTimeoutMs: (c.prompt_timeout ?? 15) * 1000,
+  };
+}
+
+function deepMerge<T>(base: T, over: T): T {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    out[k] = isPlainObject(out[k]) && isPlainObject(v) ? deepMerge(out[k], v) : v;
+  }
+  return out as T;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}

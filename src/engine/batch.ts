@@ -1,0 +1,42 @@
+// Many scripts in one round trip: each runs in its own subshell between random markers, and its exit code is read back.
+import { randomBytes } from 'node:crypto';
+import type { ExecResult, Transport } from '../transport/types.js';
+
+export interface BatchOptions {
+  /** Stop at the first script that exits non-zero (apply); otherwise run them all (gather). */
+  stopOnError: boolean;
+  timeoutMs?: number;
+}
+
+/** Run `scripts` in one exec; returns one result per script that ran, in order. */
+export async function execBatch(transport: Transport, scripts: string[], opts: BatchOptions): Promise<ExecResult[]> {
+  if (scripts.length === 0) return [];
+  const marker = `@@fleetfix:${randomBytes(8).toString('hex')}`;
+  const body = scripts
+    .map((script, i) => {
+      const onError = opts.stopOnError ? ` [ "$ff_rc" -eq 0 ] || exit 0;` : '';
+      return `printf '\\n${marker}:begin:${i}\\n' >&2\n(\n${script}\n)\nff_rc=$?\nprintf '\\n${marker}:end:${i}:%s\\n' "$ff_rc"\nprintf '\\n${marker}:end:${i}\\n' >&2;${onError}`;
+    })
+    .join('\n');
+  const result = await transport.exec(body, { timeoutMs: opts.timeoutMs });
+  return splitBatch(result, marker, scripts.length);
+}
+
+/** Pure: cut the combined output back into per-script results. */
+export function splitBatch(result: ExecResult, marker: string, count: number): ExecResult[] {
+  const out: ExecResult[] = [];
+  const stdoutParts = result.stdout.split(`\n${marker}:end:`);
+  const stderrParts = result.stderr.split(`\n${marker}:`);
+  const stderrById = new Map<number, string>();
+  for (const part of stderrParts) {
+    const m = /^begin:(\d+)\n([\s\S]*)$/.exec(part);
+    if (m) stderrById.set(Number(m[1]), m[2]!);
+  }
+  for (let i = 0; i < count && i < stdoutParts.length - 1; i++) {
+    const stdout = i === 0 ? stdoutParts[0]! : stdoutParts[i]!.replace(/^\d+:\d+\n?/, '');
+    const codeMatch = /^(\d+):(\d+)/.exec(stdoutParts[i + 1]!);
+    if (!codeMatch) break;
+    out.push({ code: Number(codeMatch[2]), stdout, stderr: (stderrById.get(i) ?? '').replace(/\n$/, '') });
+  }
+  return out;
+}

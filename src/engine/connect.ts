@@ -1,0 +1,50 @@
+// The access chain: SSH as configured, then each fallback; a changed host key stops the chain.
+import type { HostSpec, SshAccess } from '../config/inventory.js';
+import { LocalTransport } from '../transport/local.js';
+import { SshTransport } from '../transport/ssh.js';
+import { TransportError, type Transport } from '../transport/types.js';
+
+export interface AccessAttempt {
+  access: string;
+  error: TransportError;
+}
+
+export class Unreachable extends Error {
+  constructor(readonly attempts: AccessAttempt[]) {
+    super(attempts.map((a) => `${a.access}: ${a.error.message}`).join('; '));
+    this.name = 'Unreachable';
+  }
+
+  get lastError(): TransportError {
+    return this.attempts[this.attempts.length - 1]!.error;
+  }
+}
+
+export function connectSsh(host: HostSpec, access: SshAccess): Promise<SshTransport> {
+  return SshTransport.connect({
+    name: host.name,
+    address: host.address,
+    access,
+    knownHosts: host.knownHosts,
+    hostKeyPolicy: host.hostKeyPolicy,
+    become: host.become,
+    connectTimeoutMs: host.connectTimeoutMs,
+    commandTimeoutMs: host.commandTimeoutMs,
+  });
+}
+
+/** Reach the host by the first path that works; every failed path is kept for the report. */
+export async function connectHost(host: HostSpec): Promise<{ transport: Transport; attempts: AccessAttempt[] }> {
+  if (host.transport === 'local') return { transport: new LocalTransport(host.become === 'sudo', host.commandTimeoutMs), attempts: [] };
+  const attempts: AccessAttempt[] = [];
+  for (const access of [host.ssh, ...host.fallbacks]) {
+    try {
+      return { transport: await connectSsh(host, access), attempts };
+    } catch (err) {
+      if (!(err instanceof TransportError)) throw err;
+      attempts.push({ access: access.label, error: err });
+      if (err.isSecurityEvent) break;
+    }
+  }
+  throw new Unreachable(attempts);
+}

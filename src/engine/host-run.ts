@@ -1,0 +1,221 @@
+// One host's run: connect, gather every check in one round trip, plan; on apply, fix, run handlers, re-check, verify.
+import { redact } from '../config/secrets.js';
+import type { CheckPlan } from '../modules/types.js';
+import { hostStatusFromChecks, type CheckResult, type HostResult } from '../report/model.js';
+import { TransportError, type ExecResult, type Transport } from '../transport/types.js';
+import { execBatch } from './batch.js';
+import { connectHost, connectSsh, Unreachable } from './connect.js';
+import { diagnosisFromError } from './diagnosis.js';
+import type { ProgressSink } from './events.js';
+import type { HostJob, PreparedStep } from './prepare.js';
+
+export interface PlannedStep {
+  prepared: PreparedStep;
+  plan: CheckPlan;
+}
+
+/** A host between plan and apply: its connection stays open across the confirmation prompt. */
+export interface HostSession {
+  job: HostJob;
+  transport?: Transport;
+  checks: PlannedStep[];
+  result: HostResult;
+  startedAt: number;
+}
+
+export function newSession(job: HostJob): HostSession {
+  // Keys in the contract's order; undefined ones are left out of the JSON.
+  return { job, checks: [], startedAt: Date.now(), result: { name: job.host.name, address: job.host.address, status: 'compliant', access: undefined, diagnosis: undefined, error: undefined, durationMs: 0, checks: [] } };
+}
+
+/** Plan semantics for every command: compliant, drift, unreachable or failed. */
+export async function planHost(session: HostSession, progress: ProgressSink): Promise<HostSession> {
+  const { job } = session;
+  const { host } = job;
+  progress.phase(host.name, 'connecting');
+  try {
+    const { transport, attempts } = await connectHost(host);
+    session.transport = transport;
+    session.result.access = transport.access;
+    if (attempts.length) session.result.diagnosis = diagnosisFromError(attempts[0]!.error);
+  } catch (err) {
+    if (!(err instanceof Unreachable)) throw err;
+    session.result.status = 'unreachable';
+    session.result.error = err.message;
+    session.result.diagnosis = diagnosisFromError(err.attempts[0]?.error ?? err.lastError);
+    return finish(session);
+  }
+  progress.phase(host.name, 'checking');
+  try {
+    session.checks = await gatherAndPlan(session.transport!, job.checks);
+    session.result.checks = session.checks.map(planResult);
+    session.result.checks.push(...(await plannedHandlers(session)));
+  } catch (err) {
+    return fail(session, err);
+  }
+  session.result.status = hostStatusFromChecks('plan', session.result.checks);
+  return finish(session);
+}
+
+export async function applyHost(session: HostSession, progress: ProgressSink): Promise<HostSession> {
+  const { result, transport, job } = session;
+  if (!transport || result.status !== 'drift') {
+    if (result.status === 'drift') result.status = 'failed';
+    return finish(session);
+  }
+  progress.phase(job.host.name, 'applying');
+  try {
+    const results = new Map(result.checks.map((c) => [c.id, c]));
+    const toFix = session.checks.filter((c) => !c.plan.ok && !c.plan.error && c.plan.changes.length > 0);
+    const scripts = toFix.flatMap((c) => c.plan.changes.map((change) => ({ check: c, script: change.script })));
+    const ran = await execBatch(transport, scripts.map((s) => s.script), { stopOnError: true });
+    let failed = false;
+    scripts.forEach((s, i) => {
+      const check = results.get(s.check.prepared.step.id)!;
+      const outcome = ran[i];
+      if (check.status === 'error' || check.status === 'skipped') return;
+      if (!outcome) {
+        check.status = 'skipped';
+        check.message = 'not applied: an earlier fix failed';
+      } else if (outcome.code !== 0) {
+        failed = true;
+        check.status = 'error';
+        check.message = `fix failed (exit ${outcome.code}): ${redact(firstLines(outcome.stderr || outcome.stdout)) || 'no output'}`;
+      } else {
+        check.status = 'fixed';
+        check.message = check.changes.map((c) => c.summary).join('; ');
+      }
+    });
+    await runHandlers(session, failed, progress);
+    progress.phase(job.host.name, 'verifying');
+    await recheck(session);
+    if (result.checks.some((c) => c.status === 'fixed') && job.host.transport === 'ssh') await verifySsh(session);
+  } catch (err) {
+    return fail(session, err);
+  }
+  result.status = result.error ? 'failed' : hostStatusFromChecks('apply', result.checks);
+  return finish(session);
+}
+
+async function gatherAndPlan(transport: Transport, steps: PreparedStep[]): Promise<PlannedStep[]> {
+  const active = steps.filter((s) => !s.skip);
+  const facts = await execBatch(transport, active.map((s) => s.module.gather(s.params)), { stopOnError: false });
+  if (facts.length !== active.length) throw new TransportError('protocol', `fact gathering stopped after ${facts.length} of ${active.length} checks`);
+  let next = 0;
+  return steps.map((prepared) => ({ prepared, plan: prepared.skip ? { ok: true, message: prepared.skip, changes: [] } : safePlan(prepared, facts[next++]!) }));
+}
+
+function safePlan(prepared: PreparedStep, facts: ExecResult): CheckPlan {
+  try {
+    return prepared.module.plan(prepared.params, facts);
+  } catch (err) {
+    const error = `module ${prepared.module.name} could not plan: ${(err as Error).message}`;
+    return { ok: false, message: error, changes: [], error };
+  }
+}
+
+function planResult({ prepared, plan }: PlannedStep): CheckResult {
+  const { step } = prepared;
+  const status = prepared.skip ? 'skipped' : plan.error ? 'error' : plan.ok ? 'pass' : 'fail';
+  return { id: step.id, title: step.title, kind: step.kind, status, message: redact(plan.message), changes: plan.changes.map((c) => ({ summary: redact(c.summary), diff: c.diff === undefined ? undefined : redact(c.diff) })) };
+}
+
+/** Handlers a plan would run: those notified by a check with pending changes. */
+async function plannedHandlers(session: HostSession): Promise<CheckResult[]> {
+  const notified = notifiedHandlers(session, (c) => !c.plan.ok && !c.plan.error && c.plan.changes.length > 0);
+  if (notified.length === 0) return [];
+  const planned = await gatherAndPlan(session.transport!, notified);
+  return planned.map((p) => {
+    const r = planResult(p);
+    if (r.status === 'pass') {
+      r.status = 'fail';
+      r.message = 'would run';
+    }
+    r.message = `${r.message} (notified by ${notifiers(session, p.prepared.step.id).join(', ')})`;
+    return r;
+  });
+}
+
+function notifiedHandlers(session: HostSession, changed: (c: PlannedStep) => boolean): PreparedStep[] {
+  const ids = new Set(session.checks.filter(changed).flatMap((c) => c.prepared.step.notify));
+  return session.job.handlers.filter((h) => ids.has(h.step.id));
+}
+
+function notifiers(session: HostSession, handlerId: string): string[] {
+  return session.checks.filter((c) => c.prepared.step.notify.includes(handlerId)).map((c) => c.prepared.step.id);
+}
+
+async function runHandlers(session: HostSession, anyFailed: boolean, progress: ProgressSink): Promise<void> {
+  const { result, transport } = session;
+  const fixedIds = new Set(result.checks.filter((c) => c.kind === 'check' && c.status === 'fixed').map((c) => c.id));
+  const notified = notifiedHandlers(session, (c) => fixedIds.has(c.prepared.step.id));
+  const handlerResults = new Map(result.checks.filter((c) => c.kind === 'handler').map((c) => [c.id, c]));
+  for (const r of handlerResults.values()) {
+    if (!notified.some((h) => h.step.id === r.id)) {
+      r.status = 'skipped';
+      r.message = 'not run: no notifying check changed anything';
+    }
+  }
+  if (notified.length === 0) return;
+  if (anyFailed) {
+    for (const h of notified) Object.assign(handlerResults.get(h.step.id) ?? {}, { status: 'skipped', message: 'not run: a fix on this host failed' });
+    return;
+  }
+  progress.phase(session.job.host.name, 'handlers');
+  const planned = await gatherAndPlan(transport!, notified);
+  const scripts = planned.flatMap((p) => p.plan.changes.map((c) => c.script));
+  const ran = await execBatch(transport!, scripts, { stopOnError: true });
+  let index = 0;
+  for (const p of planned) {
+    const r = handlerResults.get(p.prepared.step.id) ?? planResult(p);
+    if (!handlerResults.has(r.id)) result.checks.push(r);
+    const outcomes = p.plan.changes.map(() => ran[index++]);
+    const bad = outcomes.find((o) => !o || o.code !== 0);
+    r.changes = p.plan.changes.map((c) => ({ summary: c.summary }));
+    if (p.plan.error) Object.assign(r, { status: 'error', message: p.plan.error });
+    else if (bad) Object.assign(r, { status: 'error', message: `handler failed: ${redact(firstLines(bad?.stderr ?? 'not run')) || `exit ${bad?.code}`}` });
+    else Object.assign(r, { status: 'fixed', message: r.changes.map((c) => c.summary).join('; ') || 'ran' });
+  }
+}
+
+async function recheck(session: HostSession): Promise<void> {
+  const again = await gatherAndPlan(session.transport!, session.job.checks);
+  const results = new Map(session.result.checks.map((c) => [c.id, c]));
+  for (const { prepared, plan } of again) {
+    const r = results.get(prepared.step.id)!;
+    if ((r.status === 'fixed' || r.status === 'pass') && !plan.ok) {
+      r.status = plan.changes.length > 0 || plan.error ? 'error' : 'fail';
+      r.message = `still not as wanted after apply: ${redact(plan.error ?? plan.message)}`;
+    }
+  }
+}
+
+/** A fresh SSH login over the primary path proves the host is reachable after its fixes. */
+async function verifySsh(session: HostSession): Promise<void> {
+  const { host } = session.job;
+  try {
+    const fresh = await connectSsh(host, host.ssh);
+    const probe = await fresh.exec('exit 0');
+    await fresh.close();
+    if (probe.code !== 0) throw new TransportError('protocol', `verification command exited ${probe.code}`);
+  } catch (err) {
+    if (!(err instanceof TransportError)) throw err;
+    session.result.error = `fixed, but a new SSH login failed: ${err.message}`;
+  }
+}
+
+function fail(session: HostSession, err: unknown): HostSession {
+  if (!(err instanceof TransportError)) throw err;
+  session.result.status = 'failed';
+  session.result.error = redact(err.message);
+  return finish(session);
+}
+
+export function finish(session: HostSession): HostSession {
+  session.result.durationMs = Date.now() - session.startedAt;
+  return session;
+}
+
+function firstLines(text: string): string {
+  return text.trim().split('\n').slice(0, 3).join(' | ');
+}

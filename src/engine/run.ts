@@ -1,0 +1,80 @@
+// The fleet run: every host concurrently (p-limit --forks), each bounded by --timeout; one host's failure never stops another.
+import pLimit from 'p-limit';
+import type { Command, HostResult } from '../report/model.js';
+import type { ProgressSink } from './events.js';
+import { applyHost, finish, newSession, planHost, type HostSession } from './host-run.js';
+import type { HostJob } from './prepare.js';
+
+export interface RunOptions {
+  command: Command;
+  forks: number;
+  /** Per host, per phase (plan, then apply). */
+  hostTimeoutMs: number;
+  progress: ProgressSink;
+}
+
+export class FleetRun {
+  private sessions: HostSession[] = [];
+  private interrupted = false;
+
+  constructor(private readonly opts: RunOptions) {}
+
+  /** Connect to every host, gather facts and plan. Connections stay open for `apply`. */
+  async plan(jobs: HostJob[]): Promise<HostResult[]> {
+    this.sessions = jobs.map(newSession);
+    await this.forEachHost(this.sessions, this.opts.command === 'apply' ? 'planning' : this.opts.command, (s) => planHost(s, this.opts.progress));
+    return this.sessions.map((s) => s.result);
+  }
+
+  /** Apply the planned fixes on every host with drift; returns the final results. */
+  async apply(): Promise<HostResult[]> {
+    const drifted = this.sessions.filter((s) => s.result.status === 'drift');
+    await this.forEachHost(drifted, 'applying', (s) => applyHost(s, this.opts.progress));
+    return this.sessions.map((s) => s.result);
+  }
+
+  /** Ctrl-C: start nothing new and drop every connection, which ends the work in flight. */
+  interrupt(): void {
+    this.interrupted = true;
+    void this.close();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.sessions.map((s) => s.transport?.close().catch(() => {})));
+  }
+
+  private async forEachHost(sessions: HostSession[], label: string, work: (s: HostSession) => Promise<HostSession>): Promise<void> {
+    const { progress, hostTimeoutMs } = this.opts;
+    const limit = pLimit(Math.max(1, this.opts.forks));
+    progress.start(sessions.length, label);
+    await Promise.all(
+      sessions.map((session) =>
+        limit(async () => {
+          if (this.interrupted) return this.markFailed(session, 'interrupted before it started');
+          let timer: NodeJS.Timeout | undefined;
+          const timedOut = new Promise<'timeout'>((resolve) => {
+            timer = setTimeout(() => resolve('timeout'), hostTimeoutMs);
+          });
+          const outcome = await Promise.race([work(session).catch((err: Error) => err), timedOut]);
+          clearTimeout(timer);
+          if (outcome === 'timeout') {
+            await session.transport?.close().catch(() => {});
+            this.markFailed(session, `timed out after ${hostTimeoutMs / 1000} s (--timeout)`);
+          } else if (outcome instanceof Error) {
+            this.markFailed(session, `internal error: ${outcome.message}`);
+          } else if (this.interrupted) {
+            this.markFailed(session, 'interrupted');
+          }
+          progress.done(session.result);
+        }),
+      ),
+    );
+    await progress.end();
+  }
+
+  private markFailed(session: HostSession, error: string): void {
+    session.result.status = 'failed';
+    session.result.error = error;
+    finish(session);
+  }
+}

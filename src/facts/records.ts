@@ -1,0 +1,20 @@
+// Fact output as key=value lines: the shared format every gather script prints.
+
+/** Parse `key=value` lines; a repeated key keeps every value in order. */
+export function parseRecords(text: string): Map<string, string[]> {
+  const records = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    const key = line.slice(0, eq);
+    if (!/^[a-z][a-z0-9_.-]*$/.test(key)) continue;
+    const list = records.get(key) ?? [];
+    list.push(line.slice(eq + 1));
+    records.set(key, list);
+  }
+  return records;
+}
+
+export function first(records: Map<string, string[]>, key: string): string | undefined {
+  return records.get(key)?.[0];
+}

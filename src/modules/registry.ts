@@ -1,0 +1,7 @@
+// Every module by the key a check uses for it.
+import { authorizedKeyModule } from './authorized-key.js';
+import { fileModule } from './file.js';
+import { serviceModule } from './service.js';
+import type { ModuleDef } from './types.js';
+
+export const modules: ReadonlyMap<string, ModuleDef> = new Map([fileModule, authorizedKeyModule, serviceModule].map((m) => [m.name, m]));

@@ -1,0 +1,80 @@
+// service module: a service is running or stopped, or is restarted/reloaded (as a handler), across init systems.
+import { z } from 'zod';
+import { first, parseRecords } from '../facts/records.js';
+import { shq } from '../util/shell.js';
+import { defineModule, type CheckPlan } from './types.js';
+
+const params = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.@-]+$/, { error: 'expected a service name' }),
+  state: z.enum(['running', 'stopped', 'restarted', 'reloaded']).optional(),
+});
+type Params = z.output<typeof params>;
+
+type Init = 'systemd' | 'openrc' | 'sysv';
+
+/** sshd's service is "ssh" on Debian and Ubuntu, "sshd" elsewhere: either name finds it. */
+function candidates(name: string): string[] {
+  if (name === 'ssh') return ['ssh', 'sshd'];
+  if (name === 'sshd') return ['sshd', 'ssh'];
+  return [name];
+}
+
+export const serviceModule = defineModule({
+  name: 'service',
+  summary: 'a service is running or stopped; restarted or reloaded when notified',
+  params,
+  gather(p: Params) {
+    const names = candidates(p.name).map(shq).join(' ');
+    return `
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+  echo init=systemd
+  for n in ${names}; do
+    if systemctl cat "$n.service" >/dev/null 2>&1; then echo "unit=$n"; echo "active=$(systemctl is-active "$n" 2>/dev/null || true)"; break; fi
+  done
+elif command -v rc-service >/dev/null 2>&1 && [ -d /etc/runlevels ]; then
+  echo init=openrc
+  for n in ${names}; do
+    if [ -x "/etc/init.d/$n" ]; then echo "unit=$n"; if rc-service "$n" status >/dev/null 2>&1; then echo active=active; else echo active=inactive; fi; break; fi
+  done
+else
+  echo init=sysv
+  for n in ${names}; do
+    if [ -x "/etc/init.d/$n" ]; then echo "unit=$n"; if "/etc/init.d/$n" status >/dev/null 2>&1; then echo active=active; else echo active=inactive; fi; break; fi
+  done
+fi`;
+  },
+  plan(p: Params, facts): CheckPlan {
+    const r = parseRecords(facts.stdout);
+    const init = first(r, 'init') as Init | undefined;
+    const unit = first(r, 'unit');
+    if (!init || !unit) return { ok: false, message: `service ${p.name} is not installed`, changes: [], error: `no service named ${candidates(p.name).join(' or ')}` };
+    const running = first(r, 'active') === 'active';
+    const state = p.state ?? 'running';
+    const act = (action: 'start' | 'stop' | 'restart' | 'reload', summary: string): CheckPlan => ({
+      ok: false,
+      message: summary,
+      changes: [{ summary, script: serviceScript(init, unit, action) }],
+    });
+    switch (state) {
+      case 'running':
+        return running ? { ok: true, message: `${unit} is running`, changes: [] } : act('start', `start ${unit} (${init})`);
+      case 'stopped':
+        return running ? act('stop', `stop ${unit} (${init})`) : { ok: true, message: `${unit} is stopped`, changes: [] };
+      case 'restarted':
+        return act(running ? 'restart' : 'start', `${running ? 'restart' : 'start'} ${unit} (${init})`);
+      case 'reloaded':
+        return act(running ? 'reload' : 'start', `${running ? 'reload' : 'start'} ${unit} (${init})`);
+    }
+  },
+});
+
+/** The command for `action` under `init`; sshd's configuration must pass `sshd -t` before it is (re)started. */
+export function serviceScript(init: Init, unit: string, action: 'start' | 'stop' | 'restart' | 'reload'): string {
+  const validate =
+    action !== 'stop' && (unit === 'ssh' || unit === 'sshd')
+      ? `mkdir -p /run/sshd\nif ! ff_out=$(/usr/sbin/sshd -t 2>&1); then printf 'refusing to %s %s: sshd -t failed: %s\\n' ${shq(action)} ${shq(unit)} "$ff_out" >&2; exit 1; fi\n`
+      : '';
+  const command =
+    init === 'systemd' ? `systemctl ${action} ${shq(unit)}` : init === 'openrc' ? `rc-service ${shq(unit)} ${action}` : `${shq(`/etc/init.d/${unit}`)} ${action}`;
+  return `set -e\n${validate}${command}`;
+}

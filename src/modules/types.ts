@@ -1,0 +1,37 @@
+// The module contract: gather facts with one shell script, plan changes with a pure function; the engine alone applies.
+import type { z } from 'zod';
+import type { ExecResult } from '../transport/types.js';
+
+/** One change a fix makes. `script` is run by the engine on apply (sh, on stdin); it never runs in a dry run. */
+export interface Change {
+  summary: string;
+  diff?: string;
+  script: string;
+}
+
+/** What a module concluded about one check on one host. */
+export interface CheckPlan {
+  /** The host is already in the wanted state. */
+  ok: boolean;
+  message: string;
+  /** The fix, in order; empty when ok, when the check only observes, or when the module cannot fix it. */
+  changes: Change[];
+  /** Facts that make a fix impossible or the state unknowable (an unknown user, a symlink where a file should be). */
+  error?: string;
+}
+
+export interface ModuleDef<P = unknown> {
+  name: string;
+  summary: string;
+  /** Strict schema of the module's parameters, after {{ var }} substitution. */
+  params: z.ZodType<P>;
+  /** Shell script whose output is this module's facts. */
+  gather(params: P): string;
+  /** Pure: decide from the facts what (if anything) must change. */
+  plan(params: P, facts: ExecResult): CheckPlan;
+}
+
+/** Helper so each module keeps its parameter type while the registry holds them together. */
+export function defineModule<S extends z.ZodType>(def: ModuleDef<z.output<S>> & { params: S }): ModuleDef<unknown> {
+  return def as unknown as ModuleDef<unknown>;
+}

@@ -1,0 +1,84 @@
+// The one result model: what every reporter renders and what --output json prints.
+
+export type Command = 'audit' | 'plan' | 'apply' | 'diagnose';
+export type HostStatus = 'compliant' | 'drift' | 'fixed' | 'unreachable' | 'failed';
+export type CheckStatus = 'pass' | 'fail' | 'fixed' | 'error' | 'skipped';
+
+export interface ChangeResult {
+  summary: string;
+  diff?: string;
+}
+
+export interface CheckResult {
+  id: string;
+  title: string;
+  kind: 'check' | 'handler';
+  status: CheckStatus;
+  message: string;
+  changes: ChangeResult[];
+}
+
+export interface Diagnosis {
+  cause: string;
+  detail: string;
+}
+
+export interface HostResult {
+  name: string;
+  address: string;
+  status: HostStatus;
+  access?: string;
+  diagnosis?: Diagnosis;
+  error?: string;
+  durationMs: number;
+  checks: CheckResult[];
+}
+
+export interface RunSummary {
+  hosts: number;
+  compliant: number;
+  drift: number;
+  fixed: number;
+  unreachable: number;
+  failed: number;
+  changes: number;
+}
+
+export interface RunResult {
+  version: 1;
+  command: Command;
+  summary: RunSummary;
+  hosts: HostResult[];
+}
+
+/** A host's status from its checks (unreachable is decided by the engine before any check runs). */
+export function hostStatusFromChecks(command: Command, checks: CheckResult[]): HostStatus {
+  if (checks.some((c) => c.status === 'error')) return 'failed';
+  if (command === 'apply') {
+    if (checks.some((c) => c.status === 'fail')) return 'failed';
+    return checks.some((c) => c.status === 'fixed') ? 'fixed' : 'compliant';
+  }
+  return checks.some((c) => c.status === 'fail') ? 'drift' : 'compliant';
+}
+
+export function summarize(hosts: HostResult[]): RunSummary {
+  const summary: RunSummary = { hosts: hosts.length, compliant: 0, drift: 0, fixed: 0, unreachable: 0, failed: 0, changes: 0 };
+  for (const h of hosts) {
+    summary[h.status]++;
+    // Planned changes are on failing checks, made ones on fixed checks.
+    for (const c of h.checks) if (c.status === 'fail' || c.status === 'fixed') summary.changes += c.changes.length;
+  }
+  return summary;
+}
+
+export const EXIT = { ok: 0, badInput: 1, drift: 2, failed: 3, interrupted: 130 } as const;
+
+export function exitCodeFor(summary: RunSummary): number {
+  if (summary.unreachable > 0 || summary.failed > 0) return EXIT.failed;
+  if (summary.drift > 0) return EXIT.drift;
+  return EXIT.ok;
+}
+
+export function runResult(command: Command, hosts: HostResult[]): RunResult {
+  return { version: 1, command, summary: summarize(hosts), hosts };
+}

@@ -1,0 +1,69 @@
+// Text report: a summary table of hosts, then the checks that need attention, with diffs for plan and apply.
+import type { CheckResult, Command, HostResult, RunResult } from './model.js';
+import type { Style } from './style.js';
+
+const ICON: Record<CheckResult['status'], string> = { pass: '✓', fail: '✗', fixed: '✓', error: '!', skipped: '-' };
+
+export interface TextOptions {
+  style: Style;
+  /** Show diffs under each change (plan, apply). */
+  diffs: boolean;
+  verbose: boolean;
+}
+
+export function renderText(run: RunResult, opts: TextOptions): string {
+  const out: string[] = [];
+  out.push(table(run.hosts, opts.style));
+  const details = run.hosts.map((h) => hostDetails(h, run.command, opts)).filter(Boolean);
+  if (details.length) out.push('', ...details);
+  out.push('', summaryLine(run, opts.style));
+  return `${out.join('\n')}\n`;
+}
+
+function table(hosts: HostResult[], style: Style): string {
+  const rows = hosts.map((h) => {
+    const counted = h.checks.filter((c) => c.kind === 'check');
+    const notOk = counted.filter((c) => c.status === 'fail' || c.status === 'error').length;
+    const changes = h.checks.reduce((n, c) => n + (c.status === 'fail' || c.status === 'fixed' ? c.changes.length : 0), 0);
+    return [h.name, h.address, h.status, h.access ?? '-', counted.length ? `${counted.length - notOk}/${counted.length} ok` : '-', String(changes)];
+  });
+  const header = ['HOST', 'ADDRESS', 'STATUS', 'ACCESS', 'CHECKS', 'CHANGES'];
+  const widths = header.map((hd, i) => Math.max(hd.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (cells: string[], colour = false) =>
+    cells
+      .map((c, i) => {
+        const padded = c.padEnd(widths[i]!);
+        return colour && i === 2 ? padded.replace(c, style.status(c as HostResult['status'])) : padded;
+      })
+      .join('  ')
+      .trimEnd();
+  return [style.bold(fmt(header)), ...rows.map((r) => fmt(r, true))].join('\n');
+}
+
+function hostDetails(h: HostResult, command: Command, opts: TextOptions): string {
+  const { style } = opts;
+  const shown = h.checks.filter((c) => opts.verbose || c.status !== 'pass');
+  if (!shown.length && !h.error && !h.diagnosis) return '';
+  const lines = [`${style.bold(h.name)} (${h.address}): ${style.status(h.status)}${h.access ? ` via ${h.access}` : ''}`];
+  if (h.error) lines.push(`  ${h.error}`);
+  if (h.diagnosis) lines.push(`  diagnosis: ${h.diagnosis.cause}: ${h.diagnosis.detail}`);
+  for (const c of shown) {
+    const label = c.kind === 'handler' ? `handler ${c.id}` : c.id;
+    const title = c.title === c.id ? '' : ` ${c.title}`;
+    const listChanges = opts.diffs && c.changes.length > 0 && (c.status === 'fail' || c.status === 'fixed' || (c.status === 'error' && command === 'apply'));
+    lines.push(`  ${ICON[c.status]} ${label} [${style.status(c.status)}]${title}${listChanges && c.status !== 'error' ? '' : `: ${c.message}`}`);
+    if (!listChanges) continue;
+    for (const change of c.changes) {
+      lines.push(`      ${change.summary}`);
+      if (change.diff && change.diff !== change.summary) for (const dl of change.diff.split('\n')) lines.push(`        ${style.diffLine(dl)}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function summaryLine(run: RunResult, style: Style): string {
+  const s = run.summary;
+  const parts = (['compliant', 'drift', 'fixed', 'unreachable', 'failed'] as const).filter((k) => s[k] > 0).map((k) => `${s[k]} ${style.status(k)}`);
+  const verb = run.command === 'apply' ? 'made' : 'pending';
+  return `${s.hosts} host${s.hosts === 1 ? '' : 's'}: ${parts.join(', ') || 'none'}; ${s.changes} change${s.changes === 1 ? '' : 's'} ${verb}`;
+}

@@ -1,0 +1,49 @@
+// The Transport contract: run a shell script on a host; a non-zero exit is data, a lost host is a typed error.
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  /** Per-command limit; the transport's default when absent. */
+  timeoutMs?: number;
+}
+
+export interface Transport {
+  /** How the host was reached, e.g. "ssh", "fallback 1 (port 2222)", "console", "local". */
+  readonly access: string;
+  /** Run `script` with `sh` on the host (script on stdin), as root when `become` is set. */
+  exec(script: string, opts?: ExecOptions): Promise<ExecResult>;
+  close(): Promise<void>;
+}
+
+export type TransportErrorKind =
+  | 'connect-refused'
+  | 'connect-timeout'
+  | 'unreachable'
+  | 'dns'
+  | 'host-key-unknown'
+  | 'host-key-changed'
+  | 'auth-failed'
+  | 'connection-lost'
+  | 'command-timeout'
+  | 'become-failed'
+  | 'protocol';
+
+/** Why a host could not be reached or a command could not finish. */
+export class TransportError extends Error {
+  constructor(
+    readonly kind: TransportErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TransportError';
+  }
+
+  /** A changed host key stops the host: no fallback may be tried. */
+  get isSecurityEvent(): boolean {
+    return this.kind === 'host-key-changed';
+  }
+}
