@@ -18,16 +18,20 @@ function issueToErrors(issue: z.core.$ZodIssue, root: unknown, source: YamlSourc
   }
   const actual = valueAt(root, issue.path as (string | number)[]);
   if (issue.code === 'invalid_type' && actual === undefined) {
-    return [source.error(path.slice(0, -1), `${where}: required ${issue.expected === 'object' ? 'mapping' : issue.expected} is missing`)];
+    return [source.error(path.slice(0, -1), `${where}: required ${typeName(issue.expected)} is missing`)];
   }
   const custom = issue.message.startsWith('Invalid') ? undefined : issue.message;
   if (issue.code === 'invalid_type') {
-    return [source.error(path, `${where}: ${custom ?? `expected ${issue.expected}`}, got ${describeValue(actual)}`)];
+    return [source.error(path, `${where}: ${custom ?? `expected ${typeName(issue.expected)}`}, got ${describeValue(actual)}`)];
   }
   if (issue.code === 'invalid_value') {
     return [source.error(path, `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(actual)}`)];
   }
   return [source.error(path, `${where}: ${custom ?? issue.message}`)];
+}
+
+function typeName(expected: string): string {
+  return expected === 'object' || expected === 'record' ? 'mapping' : expected === 'array' ? 'list' : expected;
 }
 
 export function describePath(path: ValuePath): string {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { appendKeyLine, parseAuthorizedKey, removeKey, sameKey } from '../facts/authorized-keys.js';
 import { parseStat, statScript } from '../facts/files.js';
 import { first, parseRecords } from '../facts/records.js';
+import { fingerprint } from '../util/fingerprint.js';
 import { assignHostPath, shq } from '../util/shell.js';
 import { unifiedDiff } from '../report/diff.js';
 import { atomicWriteScript } from './scripts.js';
@@ -46,7 +47,7 @@ export const authorizedKeyModule = defineModule({
     if (!file || !dir || !dirStat || !fileStat) return fail(facts.stderr.trim() || 'could not read authorized_keys facts');
     const key = parseAuthorizedKey(p.key)!;
     const wantPresent = (p.state ?? 'present') === 'present';
-    const label = `${key.type} ${key.comment ?? key.blob.slice(-12)}`;
+    const label = `${key.type} ${key.comment ?? fingerprint(Buffer.from(key.blob, 'base64'))}`;
     const owner = `${first(r, 'uid')}:${first(r, 'gid')}`;
 
     if (fileStat !== 'absent' && fileStat.type !== 'file') return fail(`${file} is not a regular file; not touching it`);

@@ -1,5 +1,5 @@
 // OpenSSH known_hosts: parsing (hashed |1| entries, [host]:port, comma lists, wildcards, markers) and host key verdicts.
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 export interface KnownHostEntry {
   line: number;
@@ -92,10 +92,6 @@ export function keyTypeOf(keyBlob: Buffer): string {
   if (keyBlob.length < 4) return 'unknown';
   const len = keyBlob.readUInt32BE(0);
   return keyBlob.subarray(4, 4 + len).toString('latin1');
-}
-
-export function fingerprint(keyBlob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
 }
 
 export function formatKnownHostLine(name: string, keyBlob: Buffer): string {

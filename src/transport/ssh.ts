@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import ssh2, { type AgentAuthMethod, type ClientChannel, type ConnectConfig, type ParsedKey, type PasswordAuthMethod, type PublicKeyAuthMethod } from 'ssh2';
 import type { HostKeyPolicy, SshAccess } from '../config/inventory.js';
-import { fingerprint, keyTypeOf, knownKeyTypes, lookupName, verifyHostKey } from './known-hosts.js';
+import { fingerprint } from '../util/fingerprint.js';
+import { keyTypeOf, knownKeyTypes, lookupName, verifyHostKey } from './known-hosts.js';
 import { KnownHostsStore } from './known-hosts-store.js';
 import { TransportError, type ExecOptions, type ExecResult, type Transport } from './types.js';
 

@@ -1,0 +1,117 @@
+// The shell side, run for real with this machine's sh: batching, quoting, and module scripts on temp files.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { execBatch } from '../../src/engine/batch.js';
+import { modules } from '../../src/modules/registry.js';
+import { LocalTransport } from '../../src/transport/local.js';
+import { shq } from '../../src/util/shell.js';
+
+const sh = new LocalTransport(false, 10_000);
+const work = mkdtempSync(join(tmpdir(), 'fleetfix-scripts-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+async function planOf(name: string, params: unknown) {
+  const module = modules.get(name)!;
+  const parsed = module.params.parse(params);
+  const [facts] = await execBatch(sh, [module.gather(parsed)], { stopOnError: false });
+  return module.plan(parsed, facts!);
+}
+
+describe('execBatch', () => {
+  it('runs every script in one round trip and splits output, stderr and exit codes', async () => {
+    const results = await execBatch(sh, ['echo one', 'echo two; echo oops >&2; exit 3', 'printf "no newline"'], { stopOnError: false });
+    assert.deepEqual(results, [
+      { code: 0, stdout: 'one\n', stderr: '' },
+      { code: 3, stdout: 'two\n', stderr: 'oops' },
+      { code: 0, stdout: 'no newline', stderr: '' },
+    ]);
+  });
+
+  it('stops at the first failure when asked', async () => {
+    const results = await execBatch(sh, ['true', 'false', 'echo never'], { stopOnError: true });
+    assert.deepEqual(results.map((r) => r.code), [0, 1]);
+  });
+
+  it('keeps a script that exits early from ending the batch', async () => {
+    const results = await execBatch(sh, ['exit 0', 'echo after'], { stopOnError: false });
+    assert.equal(results[1]!.stdout, 'after\n');
+  });
+});
+
+describe('shq', () => {
+  for (const value of ["it's", '$(touch /tmp/pwned)', '`id`', 'a\nb', '"double"', '\\', ' lead and trail ', '*', '']) {
+    it(`passes ${JSON.stringify(value)} through sh unchanged`, async () => {
+      const r = await sh.exec(`printf '%s' ${shq(value)}`);
+      assert.equal(r.stdout, value);
+    });
+  }
+});
+
+describe('file module on real files', () => {
+  it('plans chmod for a 0777 directory, applies it, then is compliant', async () => {
+    const dir = join(work, 'dot-ssh');
+    mkdirSync(dir);
+    chmodSync(dir, 0o777);
+    const plan = await planOf('file', { path: dir, type: 'directory', mode: '0700', owner: 'root' });
+    assert.deepEqual(plan.changes.map((c) => c.summary), [`${dir}: mode 0777 -> 0700`]);
+    assert.equal(statSync(dir).mode & 0o777, 0o777, 'planning changed nothing');
+    const ran = await execBatch(sh, plan.changes.map((c) => c.script), { stopOnError: true });
+    assert.deepEqual(ran.map((r) => r.code), [0]);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal((await planOf('file', { path: dir, type: 'directory', mode: '0700', owner: 'root' })).ok, true);
+  });
+
+  it('creates a missing file with the wanted mode', async () => {
+    const file = join(work, 'new-file');
+    const plan = await planOf('file', { path: file, type: 'file', mode: '0600' });
+    await execBatch(sh, plan.changes.map((c) => c.script), { stopOnError: true });
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+  });
+});
+
+describe('authorized_key module on real files', () => {
+  const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKJWNRizB0O09IBVkzUXm2PfRO20YaQhAzp6BzpGXiXP operator';
+  const others = '# team keys\nssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC alice\n';
+
+  it('appends the key, keeps every other line and the file mode', async () => {
+    const dir = join(work, 'ak1');
+    mkdirSync(dir, { mode: 0o700 });
+    const file = join(dir, 'authorized_keys');
+    writeFileSync(file, others, { mode: 0o640 });
+    chmodSync(file, 0o640);
+    const plan = await planOf('authorized_key', { user: 'root', key, path: file });
+    assert.equal(readFileSync(file, 'utf8'), others, 'planning changed nothing');
+    const ran = await execBatch(sh, plan.changes.map((c) => c.script), { stopOnError: true });
+    assert.deepEqual(ran.map((r) => r.code), [0], ran.map((r) => r.stderr).join());
+    assert.equal(readFileSync(file, 'utf8'), `${others}${key}\n`);
+    assert.equal(statSync(file).mode & 0o777, 0o640, 'mode kept');
+    assert.equal((await planOf('authorized_key', { user: 'root', key, path: file })).ok, true);
+  });
+
+  it('refuses to overwrite a file that changed after it was read', async () => {
+    const dir = join(work, 'ak2');
+    mkdirSync(dir, { mode: 0o700 });
+    const file = join(dir, 'authorized_keys');
+    writeFileSync(file, others, { mode: 0o600 });
+    const plan = await planOf('authorized_key', { user: 'root', key, path: file });
+    appendFileSync(file, 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQD added-meanwhile\n');
+    const ran = await execBatch(sh, plan.changes.map((c) => c.script), { stopOnError: true });
+    assert.equal(ran[0]!.code, 3);
+    assert.match(ran[0]!.stderr, /changed since it was read/);
+    assert.ok(readFileSync(file, 'utf8').endsWith('added-meanwhile\n'), 'the concurrent edit survives');
+  });
+
+  it('creates ~/.ssh 0700 and authorized_keys 0600 when both are missing', async () => {
+    const file = join(work, 'ak3', 'authorized_keys');
+    const plan = await planOf('authorized_key', { user: 'root', key, path: file });
+    assert.equal(plan.changes.length, 2);
+    const ran = await execBatch(sh, plan.changes.map((c) => c.script), { stopOnError: true });
+    assert.deepEqual(ran.map((r) => r.code), [0, 0]);
+    assert.equal(statSync(join(work, 'ak3')).mode & 0o777, 0o700);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.equal(readFileSync(file, 'utf8'), `${key}\n`);
+  });
+});

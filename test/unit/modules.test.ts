@@ -1,0 +1,41 @@
+// Every module's planner against a table of facts (test/fixtures/modules/<module>.json): pure, no host needed.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { modules } from '../../src/modules/registry.js';
+
+interface Case {
+  name: string;
+  params: unknown;
+  facts: string;
+  expect: { ok: boolean; changes: string[]; error?: string; scripts?: string[]; diffs?: string[] };
+}
+
+const dir = new URL('../fixtures/modules/', import.meta.url);
+/** `content=base64:TEXT` in a fixture stands for the base64 of TEXT (the rest of the facts), to keep fixtures readable. */
+function facts(text: string): string {
+  const at = text.indexOf('content=base64:');
+  if (at < 0) return text;
+  return `${text.slice(0, at)}content=${Buffer.from(text.slice(at + 'content=base64:'.length)).toString('base64')}\n`;
+}
+
+for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+  const name = file.replace(/\.json$/, '');
+  const module = modules.get(name);
+  describe(`module ${name}`, () => {
+    it('is registered', () => assert.ok(module, `no module named ${name}`));
+    for (const c of JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as Case[]) {
+      it(c.name, () => {
+        const params = module!.params.parse(c.params);
+        const plan = module!.plan(params, { code: 0, stdout: facts(c.facts), stderr: '' });
+        assert.equal(plan.ok, c.expect.ok, plan.message);
+        assert.deepEqual(plan.changes.map((ch) => ch.summary), c.expect.changes);
+        assert.equal(plan.error, c.expect.error);
+        const scripts = plan.changes.map((ch) => ch.script).join('\n');
+        for (const s of c.expect.scripts ?? []) assert.ok(scripts.includes(s), `script lacks ${JSON.stringify(s)}:\n${scripts}`);
+        const diffs = plan.changes.map((ch) => ch.diff ?? '').join('\n');
+        for (const d of c.expect.diffs ?? []) assert.ok(diffs.includes(d), `diff lacks ${JSON.stringify(d)}:\n${diffs}`);
+      });
+    }
+  });
+}

@@ -1,0 +1,35 @@
+// The result model: host status from checks, summary counts and exit codes.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { exitCodeFor, hostStatusFromChecks, summarize, type CheckResult, type CheckStatus, type Command, type HostResult, type HostStatus } from '../../src/report/model.js';
+
+const check = (status: CheckStatus, changes = 0): CheckResult => ({ id: status, title: status, kind: 'check', status, message: '', changes: Array.from({ length: changes }, () => ({ summary: 'x' })) });
+
+const statusCases: [Command, CheckStatus[], HostStatus][] = [
+  ['audit', ['pass', 'pass'], 'compliant'],
+  ['audit', ['pass', 'fail'], 'drift'],
+  ['plan', ['fail', 'error'], 'failed'],
+  ['plan', ['skipped', 'pass'], 'compliant'],
+  ['apply', ['pass', 'fixed'], 'fixed'],
+  ['apply', ['fixed', 'fail'], 'failed'],
+  ['apply', ['pass', 'skipped'], 'compliant'],
+];
+
+describe('hostStatusFromChecks', () => {
+  for (const [command, statuses, want] of statusCases) it(`${command} ${statuses.join('+')} -> ${want}`, () => assert.equal(hostStatusFromChecks(command, statuses.map((s) => check(s))), want));
+});
+
+describe('summary and exit codes', () => {
+  const host = (status: HostStatus, checks: CheckResult[] = []): HostResult => ({ name: status, address: 'a', status, durationMs: 0, checks });
+  it('counts planned changes on failing checks and made ones on fixed checks', () => {
+    const s = summarize([host('drift', [check('fail', 2), check('pass')]), host('fixed', [check('fixed', 3), check('error', 5)])]);
+    assert.deepEqual(s, { hosts: 2, compliant: 0, drift: 1, fixed: 1, unreachable: 0, failed: 0, changes: 5 });
+  });
+  const exits: [HostStatus[], number][] = [
+    [['compliant', 'fixed'], 0],
+    [['compliant', 'drift'], 2],
+    [['drift', 'unreachable'], 3],
+    [['failed'], 3],
+  ];
+  for (const [statuses, code] of exits) it(`${statuses.join('+')} -> exit ${code}`, () => assert.equal(exitCodeFor(summarize(statuses.map((s) => host(s)))), code));
+});
