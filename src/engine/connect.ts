@@ -20,8 +20,9 @@ export class Unreachable extends Error {
   }
 }
 
-export function connectSsh(host: HostSpec, access: SshAccess): Promise<SshTransport> {
-  return SshTransport.connect({
+export function connectSsh(host: HostSpec, access: SshAccess, signal?: AbortSignal): Promise<SshTransport> {
+  return SshTransport.connect(
+    {
     name: host.name,
     address: host.address,
     access,
@@ -30,20 +31,22 @@ export function connectSsh(host: HostSpec, access: SshAccess): Promise<SshTransp
     become: host.become,
     connectTimeoutMs: host.connectTimeoutMs,
     commandTimeoutMs: host.commandTimeoutMs,
-  });
+    },
+    signal,
+  );
 }
 
 /** Reach the host by the first path that works; every failed path is kept for the report. */
-export async function connectHost(host: HostSpec): Promise<{ transport: Transport; attempts: AccessAttempt[] }> {
+export async function connectHost(host: HostSpec, signal?: AbortSignal): Promise<{ transport: Transport; attempts: AccessAttempt[] }> {
   if (host.transport === 'local') return { transport: new LocalTransport(host.become === 'sudo', host.commandTimeoutMs), attempts: [] };
   const attempts: AccessAttempt[] = [];
   for (const access of [host.ssh, ...host.fallbacks]) {
     try {
-      return { transport: await connectSsh(host, access), attempts };
+      return { transport: await connectSsh(host, access, signal), attempts };
     } catch (err) {
       if (!(err instanceof TransportError)) throw err;
       attempts.push({ access: access.label, error: err });
-      if (err.isSecurityEvent) break;
+      if (err.isSecurityEvent || signal?.aborted) break;
     }
   }
   throw new Unreachable(attempts);

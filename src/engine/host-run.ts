@@ -17,43 +17,47 @@ export interface PlannedStep {
 /** A host between plan and apply: its connection stays open across the confirmation prompt. */
 export interface HostSession {
   job: HostJob;
+  /** Aborted when the host runs out of time or the run is interrupted: cancels a connect in flight. */
+  abort: AbortController;
   transport?: Transport;
   checks: PlannedStep[];
   result: HostResult;
+  /** Set when the run gave up on the host (timeout, interrupt): reported instead of `result`, which work still unwinding may write to. */
+  verdict?: HostResult;
   startedAt: number;
 }
 
 export function newSession(job: HostJob): HostSession {
   // Keys in the contract's order; undefined ones are left out of the JSON.
-  return { job, checks: [], startedAt: Date.now(), result: { name: job.host.name, address: job.host.address, status: 'compliant', access: undefined, diagnosis: undefined, error: undefined, durationMs: 0, checks: [] } };
+  return { job, abort: new AbortController(), checks: [], startedAt: Date.now(), result: { name: job.host.name, address: job.host.address, status: 'compliant', access: undefined, diagnosis: undefined, error: undefined, durationMs: 0, checks: [] } };
 }
 
 /** Plan semantics for every command: compliant, drift, unreachable or failed. */
 export async function planHost(session: HostSession, progress: ProgressSink): Promise<HostSession> {
-  const { job } = session;
+  const { job, result } = session;
   const { host } = job;
   progress.phase(host.name, 'connecting');
   try {
-    const { transport, attempts } = await connectHost(host);
+    const { transport, attempts } = await connectHost(host, session.abort.signal);
     session.transport = transport;
-    session.result.access = transport.access;
-    if (attempts.length) session.result.diagnosis = diagnosisFromError(attempts[0]!.error);
+    result.access = transport.access;
+    if (attempts.length) result.diagnosis = diagnosisFromError(attempts[0]!.error);
   } catch (err) {
     if (!(err instanceof Unreachable)) throw err;
-    session.result.status = 'unreachable';
-    session.result.error = err.message;
-    session.result.diagnosis = diagnosisFromError(err.attempts[0]?.error ?? err.lastError);
+    result.status = 'unreachable';
+    result.error = err.message;
+    result.diagnosis = diagnosisFromError(err.attempts[0]?.error ?? err.lastError);
     return finish(session);
   }
   progress.phase(host.name, 'checking');
   try {
     session.checks = await gatherAndPlan(session.transport!, job.checks);
-    session.result.checks = session.checks.map(planResult);
-    session.result.checks.push(...(await plannedHandlers(session)));
+    result.checks = session.checks.map(planResult);
+    result.checks.push(...(await plannedHandlers(session)));
   } catch (err) {
     return fail(session, err);
   }
-  session.result.status = hostStatusFromChecks('plan', session.result.checks);
+  result.status = hostStatusFromChecks('plan', result.checks);
   return finish(session);
 }
 
@@ -194,7 +198,7 @@ async function recheck(session: HostSession): Promise<void> {
 async function verifySsh(session: HostSession): Promise<void> {
   const { host } = session.job;
   try {
-    const fresh = await connectSsh(host, host.ssh);
+    const fresh = await connectSsh(host, host.ssh, session.abort.signal);
     const probe = await fresh.exec('exit 0');
     await fresh.close();
     if (probe.code !== 0) throw new TransportError('protocol', `verification command exited ${probe.code}`);

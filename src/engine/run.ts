@@ -23,19 +23,20 @@ export class FleetRun {
   async plan(jobs: HostJob[]): Promise<HostResult[]> {
     this.sessions = jobs.map(newSession);
     await this.forEachHost(this.sessions, this.opts.command === 'apply' ? 'planning' : this.opts.command, (s) => planHost(s, this.opts.progress));
-    return this.sessions.map((s) => s.result);
+    return this.sessions.map(reported);
   }
 
   /** Apply the planned fixes on every host with drift; returns the final results. */
   async apply(): Promise<HostResult[]> {
-    const drifted = this.sessions.filter((s) => s.result.status === 'drift');
+    const drifted = this.sessions.filter((s) => reported(s).status === 'drift');
     await this.forEachHost(drifted, 'applying', (s) => applyHost(s, this.opts.progress));
-    return this.sessions.map((s) => s.result);
+    return this.sessions.map(reported);
   }
 
   /** Ctrl-C: start nothing new and drop every connection, which ends the work in flight. */
   interrupt(): void {
     this.interrupted = true;
+    for (const s of this.sessions) s.abort.abort();
     void this.close();
   }
 
@@ -58,6 +59,7 @@ export class FleetRun {
           const outcome = await Promise.race([work(session).catch((err: Error) => err), timedOut]);
           clearTimeout(timer);
           if (outcome === 'timeout') {
+            session.abort.abort();
             await session.transport?.close().catch(() => {});
             this.markFailed(session, `timed out after ${hostTimeoutMs / 1000} s (--timeout)`);
           } else if (outcome instanceof Error) {
@@ -65,7 +67,7 @@ export class FleetRun {
           } else if (this.interrupted) {
             this.markFailed(session, 'interrupted');
           }
-          progress.done(session.result);
+          progress.done(reported(session));
         }),
       ),
     );
@@ -73,8 +75,11 @@ export class FleetRun {
   }
 
   private markFailed(session: HostSession, error: string): void {
-    session.result.status = 'failed';
-    session.result.error = error;
     finish(session);
+    session.verdict = { ...session.result, status: 'failed', error, checks: session.result.checks.map((c) => ({ ...c })) };
   }
+}
+
+function reported(session: HostSession): HostResult {
+  return session.verdict ?? session.result;
 }

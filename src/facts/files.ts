@@ -10,9 +10,15 @@ export interface FileStat {
   gid: number;
 }
 
-/** Prints `KEY=absent` or `KEY=type|mode|owner|group|uid|gid` for the path in shell variable `var`. */
+/**
+ * Prints `KEY=absent` or `KEY=type|mode|owner|group|uid|gid` for the path in shell variable `var`.
+ * A path that cannot be examined (permission denied) prints `error=...`: it must never look absent.
+ */
 export function statScript(key: string, varName: string): string {
-  return `if [ -L "$${varName}" ] || [ -e "$${varName}" ]; then printf '${key}=%s\\n' "$(stat -c '%F|%a|%U|%G|%u|%g' -- "$${varName}")"; else echo '${key}=absent'; fi`;
+  return [
+    `if ff_s=$(LC_ALL=C stat -c '%F|%a|%U|%G|%u|%g' -- "$${varName}" 2>&1); then printf '${key}=%s\\n' "$ff_s"`,
+    `else case "$ff_s" in *'No such file or directory'*) echo '${key}=absent' ;; *) printf 'error=cannot examine %s: %s\\n' "$${varName}" "$ff_s" ;; esac; fi`,
+  ].join('\n');
 }
 
 export function parseStat(records: Map<string, string[]>, key: string): FileStat | 'absent' | undefined {

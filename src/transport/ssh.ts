@@ -47,22 +47,27 @@ export class SshTransport implements Transport {
     client.on('error', (err) => this.lose(new TransportError('connection-lost', `connection to ${target.name} failed: ${err.message}`)));
   }
 
-  static async connect(target: SshTarget): Promise<SshTransport> {
+  static async connect(target: SshTarget, signal?: AbortSignal): Promise<SshTransport> {
     const client = new Client();
     const hostKey = { verdict: '' as string };
     const config = buildConfig(target, hostKey);
     await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error & { level?: string; code?: string }) => {
-        client.removeListener('ready', onReady);
-        client.end();
-        reject(classifyConnectError(err, target, hostKey.verdict));
+      let settled = false;
+      const settle = (err?: TransportError) => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        if (err) {
+          client.destroy();
+          reject(err);
+        } else resolve();
       };
-      const onReady = () => {
-        client.removeListener('error', onError);
-        resolve();
-      };
-      client.once('ready', onReady);
-      client.once('error', onError);
+      const onAbort = () => settle(new TransportError('connect-timeout', `connecting to ${target.name} was cancelled`));
+      // ssh2 may emit several errors while a failed connection unwinds: the listener stays for all of them.
+      client.on('error', (err: Error & { level?: string; code?: string }) => settle(classifyConnectError(err, target, hostKey.verdict)));
+      client.once('ready', () => settle());
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
       client.connect(config);
     });
     const sudo = target.become === 'sudo' && target.access.user !== 'root';

@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 
 export const LAB_ROOT = '/var/tmp/fleetfix-lab';
 const LAB_SH = fileURLToPath(new URL('./lab.sh', import.meta.url));
-const TOOLS: Record<string, string> = { sshd: 'openssh-server', ssh: 'openssh-client', iptables: 'iptables', nft: 'nftables', socat: 'socat', ip: 'iproute2', nsenter: 'util-linux', 'ssh-keygen': 'openssh-client' };
+const TOOLS: Record<string, string> = { sshd: 'openssh-server', ssh: 'openssh-client', iptables: 'iptables', nft: 'nftables', socat: 'socat', ip: 'iproute2', nsenter: 'util-linux', 'ssh-keygen': 'openssh-client', sudo: 'sudo' };
 
 export interface Exec {
   code: number;

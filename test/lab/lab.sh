@@ -60,10 +60,16 @@ host_up() {
   local lab_root; lab_root=$(dirname "$dir")
   touch "$dir/mnt" "$dir/uts"
   for d in etc root home var/log; do mkdir -p "$dir/ov/$d/upper" "$dir/ov/$d/work"; done
+  # /root and /home start from a fresh skeleton, not from this machine's own home directories.
+  mkdir -p "$dir/ov/root/lower" "$dir/ov/home/lower"
+  cp -a /etc/skel/. "$dir/ov/root/lower/"
+  chmod 0700 "$dir/ov/root/lower" "$dir/ov/root/upper"
   unshare --mount="$dir/mnt" --uts="$dir/uts" --propagation private sh -eu -c '
     dir=$1; name=$2; lab_root=$3
     for d in etc root home var/log; do
-      mount -t overlay overlay -o "lowerdir=/$d,upperdir=$dir/ov/$d/upper,workdir=$dir/ov/$d/work" "/$d"
+      lower=/$d
+      [ -d "$dir/ov/$d/lower" ] && lower=$dir/ov/$d/lower
+      mount -t overlay overlay -o "lowerdir=$lower,upperdir=$dir/ov/$d/upper,workdir=$dir/ov/$d/work" "/$d"
     done
     mount -t tmpfs -o mode=0755 tmpfs /run
     mkdir -p /run/lock /run/sshd
