@@ -22,7 +22,7 @@ function issueToErrors(issue: z.core.$ZodIssue, root: unknown, source: YamlSourc
   }
   const custom = issue.message.startsWith('Invalid') ? undefined : issue.message;
   if (issue.code === 'invalid_type') {
-    return [source.error(path, `${where}: ${custom ?? `expected ${typeName(issue.expected)}`}, got ${describeValue(actual)}`)];
+    return [source.error(path, `${where}: ${custom ?? `expected ${typeName(issue.expected)}, got ${describeValue(actual)}`}`)];
   }
   if (issue.code === 'invalid_value') {
     return [source.error(path, `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(actual)}`)];
