@@ -48,11 +48,14 @@ export async function runFleetCommand(command: Command | 'validate', playbookPat
   const progress: ProgressSink = process.stderr.isTTY && opts.output === 'text' ? new ListrProgress() : process.env.FLEETFIX_QUIET ? silentProgress : new PlainProgress(process.stderr);
   const run = new FleetRun({ command, forks: opts.forks, hostTimeoutMs: opts.timeout * 1000, progress });
   let interrupted = false;
+  // A persistent listener (not `once`): with none left, signal-exit (via listr2) would re-raise SIGINT and kill us
+  // before the report. A second Ctrl-C exits at once.
   const onSigint = () => {
+    if (interrupted) process.exit(EXIT.interrupted);
     interrupted = true;
     run.interrupt();
   };
-  process.once('SIGINT', onSigint);
+  process.on('SIGINT', onSigint);
   try {
     let results = await run.plan(jobs);
     if (command === 'apply' && !interrupted) {

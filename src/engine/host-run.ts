@@ -46,7 +46,8 @@ export async function planHost(session: HostSession, progress: ProgressSink): Pr
     if (!(err instanceof Unreachable)) throw err;
     result.status = 'unreachable';
     result.error = err.message;
-    result.diagnosis = diagnosisFromError(err.attempts[0]?.error ?? err.lastError);
+    // A connect cancelled by --timeout or Ctrl-C says nothing about the host.
+    if (!session.abort.signal.aborted) result.diagnosis = diagnosisFromError(err.attempts[0]?.error ?? err.lastError);
     return finish(session);
   }
   progress.phase(host.name, 'checking');
