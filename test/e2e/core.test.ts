@@ -186,7 +186,7 @@ describe('core: audit, plan, apply on a real fleet', { timeout: 600_000 }, () =>
     assert.equal(withSudo.code, 0, withSudo.stdout);
   });
 
-  it('a hung host times out alone (--timeout); the others finish', async () => {
+  it('a hung host times out alone (--timeout); the others finish; Ctrl-C reports and exits 130', async () => {
     const stop = await host('h3').sh('kill -STOP "$(cat /run/sshd.pid)"');
     assert.equal(stop.code, 0);
     try {
@@ -197,6 +197,11 @@ describe('core: audit, plan, apply on a real fleet', { timeout: 600_000 }, () =>
       assert.equal(hostResult(run, 'h3').status, 'failed');
       assert.match(hostResult(run, 'h3').error!, /timed out after 2 s/);
       for (const name of ['h1', 'h2', 'h4', 'h5']) assert.equal(hostResult(run, name).status, 'compliant', name);
+
+      const interrupted = await fleetfix(['audit', '-i', inventory, '--output', 'json', '--var', 'ssh_user=deploy'], { interruptAfterMs: 1500 });
+      assert.equal(interrupted.code, 130, interrupted.stderr);
+      assert.match(hostResult(interrupted, 'h3').error!, /interrupted/);
+      assert.equal(hostResult(interrupted, 'h1').status, 'compliant', 'hosts that finished keep their result');
     } finally {
       await host('h3').sh('kill -CONT "$(cat /run/sshd.pid)"');
     }

@@ -1,0 +1,145 @@
+// The SSH transport against a real sshd: every way to authenticate, known_hosts forms, timeouts and a lost connection.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { SshAccess } from '../../src/config/inventory.js';
+import { SshTransport } from '../../src/transport/ssh.js';
+import { TransportError } from '../../src/transport/types.js';
+import { createFleet, run, type Fleet, type LabHost } from '../lab/fleet.js';
+import { fleetfix, hostResult } from './helpers.js';
+
+let fleet: Fleet;
+let h1: LabHost;
+let password: string;
+
+function access(over: Partial<SshAccess> = {}): SshAccess {
+  return { label: 'ssh', port: 22, user: 'root', identities: [fleet.operatorKey], ...over };
+}
+function connect(over: Partial<SshAccess> = {}, knownHosts = fleet.knownHostsPath, commandTimeoutMs = 10_000) {
+  return SshTransport.connect({ name: h1.name, address: h1.address, access: access(over), knownHosts, hostKeyPolicy: 'strict', connectTimeoutMs: 5000, commandTimeoutMs });
+}
+async function rejects(promise: Promise<unknown>, kind: TransportError['kind']): Promise<TransportError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof TransportError, `not a TransportError: ${String(err)}`);
+    assert.equal(err.kind, kind, err.message);
+    return err;
+  }
+  assert.fail(`expected a ${kind} error`);
+}
+function inventoryWith(name: string, replace: (text: string) => string): string {
+  const path = join(fleet.root, name);
+  writeFileSync(path, replace(readFileSync(fleet.inventoryPath, 'utf8')));
+  return path;
+}
+
+describe('ssh transport on a real sshd', { timeout: 300_000 }, () => {
+  before(async () => {
+    fleet = await createFleet({ hosts: ['h1'] });
+    h1 = fleet.hosts[0]!;
+    password = readFileSync(fleet.consolePasswordFile, 'utf8').trim();
+    const r = await h1.sh("printf 'Port 22\\nPort 2222\\n' > /etc/ssh/sshd_config.d/ports.conf && /etc/init.d/ssh restart >/dev/null");
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(async () => fleet?.destroy());
+
+  it('runs scripts over one connection, exit codes as data', async () => {
+    const t = await connect();
+    try {
+      assert.deepEqual(await t.exec('echo out; echo err >&2; exit 7'), { code: 7, stdout: 'out\n', stderr: 'err\n' });
+      const big = await t.exec('head -c 3000000 /dev/zero | tr "\\0" x');
+      assert.equal(big.stdout.length, 3_000_000);
+      const stdin = await t.exec(`cat <<'EOF'\n${'y'.repeat(200_000)}\nEOF`);
+      assert.equal(stdin.stdout.length, 200_001);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a passphrase-protected key, the passphrase from the environment', async () => {
+    const key = join(fleet.root, 'encrypted_ed25519');
+    copyFileSync(fleet.operatorKey, key);
+    await run('ssh-keygen', ['-q', '-p', '-P', '', '-N', 'correct horse', '-f', key]);
+    const inventory = inventoryWith('inventory.passphrase.yml', (t) => t.replace(fleet.operatorKey, key).replace('  user: root', '  user: root\n  passphrase: { env: FF_TEST_PASSPHRASE }'));
+    const ok = await fleetfix(['audit', '-i', inventory, '--output', 'json'], { env: { FF_TEST_PASSPHRASE: 'correct horse' } });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.ok(!ok.stdout.includes('correct horse') && !ok.stderr.includes('correct horse'));
+    const unset = await fleetfix(['audit', '-i', inventory]);
+    assert.equal(unset.code, 1);
+    assert.match(unset.stderr, /environment variable FF_TEST_PASSPHRASE is not set/);
+  });
+
+  it('ssh-agent', async () => {
+    const sock = join(fleet.root, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 50 && (await run('test', ['-S', sock])).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+      const added = await run('env', [`SSH_AUTH_SOCK=${sock}`, 'ssh-add', fleet.operatorKey]);
+      assert.equal(added.code, 0, added.stderr);
+      const inventory = inventoryWith('inventory.agent.yml', (t) => t.replace(`identity: ${fleet.operatorKey}`, 'agent: true'));
+      const audit = await fleetfix(['audit', '-i', inventory], { env: { SSH_AUTH_SOCK: sock } });
+      assert.equal(audit.code, 0, audit.stderr + audit.stdout);
+    } finally {
+      agent.kill();
+    }
+  });
+
+  it('password authentication, the password never printed', async () => {
+    const inventory = inventoryWith('inventory.password.yml', (t) =>
+      t.replace('  user: root', `  user: deploy\n  password: { file: ${fleet.consolePasswordFile} }\n  agent: false`).replace(`  identity: ${fleet.operatorKey}\n`, ''),
+    );
+    const audit = await fleetfix(['audit', '-i', inventory, '--output', 'json', '--var', 'ssh_user=deploy'], { env: { HOME: fleet.root } });
+    assert.equal(audit.code, 0, audit.stderr + audit.stdout);
+    assert.ok(!audit.stdout.includes(password) && !audit.stderr.includes(password));
+  });
+
+  it('a wrong password is auth-failed', async () => {
+    await rejects(connect({ user: 'deploy', identities: [], password: 'wrong' }), 'auth-failed');
+  });
+
+  it('known_hosts with hashed names and [host]:port entries', async () => {
+    const hashed = join(fleet.root, 'known_hosts.hashed');
+    const lines = readFileSync(fleet.knownHostsPath, 'utf8').trim().split('\n');
+    writeFileSync(hashed, `${lines.map((l) => l.replace(h1.address, `[${h1.address}]:2222`)).join('\n')}\n`);
+    assert.equal((await run('ssh-keygen', ['-H', '-f', hashed])).code, 0);
+    assert.match(readFileSync(hashed, 'utf8'), /^\|1\|/);
+    const t = await SshTransport.connect({ name: h1.name, address: h1.address, access: access({ port: 2222 }), knownHosts: hashed, hostKeyPolicy: 'strict', connectTimeoutMs: 5000, commandTimeoutMs: 5000 });
+    assert.equal((await t.exec('echo ok')).stdout, 'ok\n');
+    await t.close();
+    const err = await rejects(connect({}, hashed), 'host-key-unknown');
+    assert.match(err.message, /not in .*known_hosts\.hashed/);
+  });
+
+  it('connection refused and unreachable ports are typed', async () => {
+    await rejects(connect({ port: 2999 }), 'connect-refused');
+  });
+
+  it('a command that outlives its timeout is command-timeout', async () => {
+    const t = await connect({}, fleet.knownHostsPath, 500);
+    try {
+      await rejects(t.exec('sleep 5'), 'command-timeout');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a connection killed mid-command is connection-lost, not a hang', async () => {
+    const t = await connect();
+    const lost = rejects(t.exec('sleep 30'), 'connection-lost');
+    await new Promise((r) => setTimeout(r, 300));
+    await h1.sh("pkill -f 'sshd: root@notty' || pkill -f 'sshd-session: root@notty'");
+    await lost;
+    await rejects(t.exec('true'), 'connection-lost');
+    await t.close();
+  });
+
+  it('audit reports a refused port as unreachable with a diagnosis', async () => {
+    const inventory = inventoryWith('inventory.refused.yml', (t) => t.replace('  user: root', '  user: root\n  port: 2999'));
+    const audit = await fleetfix(['audit', '-i', inventory, '--output', 'json']);
+    assert.equal(audit.code, 3);
+    assert.equal(hostResult(audit, 'h1').diagnosis?.cause, 'sshd-not-listening');
+  });
+});
