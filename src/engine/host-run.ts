@@ -53,6 +53,7 @@ export async function planHost(session: HostSession, progress: ProgressSink): Pr
   progress.phase(host.name, 'checking');
   try {
     session.checks = await gatherAndPlan(session.transport!, job.checks);
+    await preflight(session.transport!, session.checks);
     result.checks = session.checks.map(planResult);
     result.checks.push(...(await plannedHandlers(session)));
   } catch (err) {
@@ -108,6 +109,19 @@ async function gatherAndPlan(transport: Transport, steps: PreparedStep[]): Promi
   if (facts.length !== active.length) throw new TransportError('protocol', `fact gathering stopped after ${facts.length} of ${active.length} checks`);
   let next = 0;
   return steps.map((prepared) => ({ prepared, plan: prepared.skip ? { ok: true, message: prepared.skip, changes: [] } : safePlan(prepared, facts[next++]!) }));
+}
+
+/** Ask the host whether it would accept each planned change (e.g. sshd -t on the new configuration); a refusal is an error. */
+async function preflight(transport: Transport, planned: PlannedStep[]): Promise<void> {
+  const probes = planned.flatMap((p) => p.plan.changes.filter((c) => c.preflight).map((c) => ({ p, script: c.preflight! })));
+  if (probes.length === 0) return;
+  const outcomes = await execBatch(transport, probes.map((x) => x.script), { stopOnError: false });
+  probes.forEach(({ p }, i) => {
+    const o = outcomes[i];
+    if (o && o.code === 0) return;
+    const why = firstLines(o?.stderr || o?.stdout || 'no answer');
+    p.plan = { ...p.plan, error: `the host would refuse this change: ${why}`, message: `${p.plan.message} (refused: ${why})` };
+  });
 }
 
 function safePlan(prepared: PreparedStep, facts: ExecResult): CheckPlan {

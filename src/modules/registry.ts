@@ -2,6 +2,7 @@
 import { authorizedKeyModule } from './authorized-key.js';
 import { fileModule } from './file.js';
 import { serviceModule } from './service.js';
+import { sshdConfigModule } from './sshd-config.js';
 import type { ModuleDef } from './types.js';
 
-export const modules: ReadonlyMap<string, ModuleDef> = new Map([fileModule, authorizedKeyModule, serviceModule].map((m) => [m.name, m]));
+export const modules: ReadonlyMap<string, ModuleDef> = new Map([fileModule, authorizedKeyModule, sshdConfigModule, serviceModule].map((m) => [m.name, m]));

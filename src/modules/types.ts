@@ -7,6 +7,8 @@ export interface Change {
   summary: string;
   diff?: string;
   script: string;
+  /** A read-only script run while planning (dry runs too): a non-zero exit means the host would refuse the change. */
+  preflight?: string;
 }
 
 /** What a module concluded about one check on one host. */

@@ -1,0 +1,50 @@
+// The sshd_config editor over a table of configs (Include, Match, duplicates), each result checked with the real sshd -T.
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { before, describe, it } from 'node:test';
+import { flatten, parseEffective, readOrder, type ConfigFile } from '../../src/facts/sshd-config.js';
+import { SSHD_CONFIG, satisfied } from '../../src/modules/sshd-config.js';
+import { editConfig } from '../../src/modules/sshd-config-edit.js';
+
+interface Case {
+  name: string;
+  files: Record<string, string>;
+  wanted: Record<string, string | number | boolean>;
+  changed: Record<string, string>;
+}
+const cases = JSON.parse(readFileSync(new URL('../fixtures/sshd-config/cases.json', import.meta.url), 'utf8')) as Case[];
+
+/** The effective configuration by the real sshd, fed the flattened files on stdin. */
+function sshdT(files: ConfigFile[]): Map<string, string[]> {
+  // Through cat: node's stdin is a socket, which /dev/stdin cannot reopen; a shell pipe can.
+  const r = spawnSync('sh', ['-c', 'cat | /usr/sbin/sshd -T -f /dev/stdin'], { input: flatten(files, SSHD_CONFIG), encoding: 'utf8' });
+  assert.equal(r.status, 0, `sshd -T failed: ${r.stderr}`);
+  return parseEffective(r.stdout);
+}
+
+describe('sshd_config editor, checked by sshd -T', () => {
+  // sshd -t/-T insist on the privilege separation directory, as on any host where sshd has run.
+  before(() => mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }));
+  for (const c of cases) {
+    it(c.name, () => {
+      const files: ConfigFile[] = Object.entries(c.files).map(([path, text]) => ({ path, text }));
+      const before = sshdT(files);
+      const wrong = Object.entries(c.wanted).filter(([k, v]) => !satisfied(k, v, before.get(k.toLowerCase()) ?? []));
+      const edited = editConfig(files, SSHD_CONFIG, wrong.map(([keyword, v]) => ({ keyword, values: v === 'any' ? null : [typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)] })));
+      assert.deepEqual(Object.fromEntries(edited), c.changed);
+      const after = sshdT(files.map((f) => ({ path: f.path, text: edited.get(f.path) ?? f.text })));
+      for (const [k, v] of Object.entries(c.wanted)) assert.ok(satisfied(k, v, after.get(k.toLowerCase()) ?? []), `${k}: sshd -T says ${after.get(k.toLowerCase())}`);
+    });
+  }
+});
+
+describe('read order', () => {
+  it('expands Include in place and marks Match scope', () => {
+    const files = [
+      { path: SSHD_CONFIG, text: 'Port 1\nInclude sshd_config.d/*.conf\nMatch User x\nPort 3\n' },
+      { path: '/etc/ssh/sshd_config.d/a.conf', text: 'Port 2\n' },
+    ];
+    assert.deepEqual(readOrder(files, SSHD_CONFIG).map((d) => [d.args[0], d.inMatch]), [['1', false], ['2', false], ['3', true]]);
+  });
+});
