@@ -1,8 +1,9 @@
 // Every module by the key a check uses for it.
 import { authorizedKeyModule } from './authorized-key.js';
 import { fileModule } from './file.js';
+import { firewallModule } from './firewall.js';
 import { serviceModule } from './service.js';
 import { sshdConfigModule } from './sshd-config.js';
 import type { ModuleDef } from './types.js';
 
-export const modules: ReadonlyMap<string, ModuleDef> = new Map([fileModule, authorizedKeyModule, sshdConfigModule, serviceModule].map((m) => [m.name, m]));
+export const modules: ReadonlyMap<string, ModuleDef> = new Map([fileModule, authorizedKeyModule, sshdConfigModule, firewallModule, serviceModule].map((m) => [m.name, m]));
