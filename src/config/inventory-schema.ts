@@ -31,7 +31,9 @@ export const fallbackSchema = z.strictObject({
 
 /** Connection settings: allowed in defaults, in groups and on hosts. */
 const settingsShape = {
-  transport: z.enum(['ssh', 'local']).optional(),
+  transport: z.enum(['ssh', 'local', 'exec']).optional(),
+  /** With transport: exec, a local command that runs sh on the host with the script on stdin. */
+  exec: z.string().min(1).optional(),
   user: z.string().min(1).optional(),
   port: intLike(1, 65535).optional(),
   identity: z.string().min(1).optional(),

@@ -43,7 +43,9 @@ export interface ConsoleSpec {
 export interface HostSpec {
   name: string;
   address: string;
-  transport: 'ssh' | 'local';
+  transport: 'ssh' | 'local' | 'exec';
+  /** The command for transport: exec. */
+  exec?: string;
   groups: string[];
   ssh: SshAccess;
   fallbacks: SshAccess[];
@@ -111,7 +113,8 @@ export function loadInventory(file: string): Inventory {
 
 function resolveHost(name: string, s: HostSettings, groups: string[], baseDir: string, where: string): HostSpec {
   const what = `host ${name}`;
-  const transport = s.transport ?? (name === 'localhost' && !s.address ? 'local' : 'ssh');
+  const transport = s.transport ?? (s.exec ? 'exec' : name === 'localhost' && !s.address ? 'local' : 'ssh');
+  if (transport === 'exec' && !s.exec) throw new ConfigError(`${what}: transport: exec needs "exec: COMMAND" (a command that runs sh on the host, reading stdin)`);
   const user = s.user ?? userInfo().username;
   const identities = s.identity ? [resolveFrom(baseDir, s.identity)] : DEFAULT_IDENTITIES.map(expandHome).filter((p) => existsSync(p));
   if (s.identity && transport === 'ssh' && !existsSync(identities[0]!)) throw new ConfigError(`${what}: identity file ${identities[0]} does not exist (${where})`);
@@ -131,10 +134,12 @@ function resolveHost(name: string, s: HostSettings, groups: string[], baseDir: s
     name,
     address: s.address ?? name,
     transport,
+    exec: s.exec,
     groups,
     ssh,
     fallbacks,
-    console: s.console ? resolveConsole(s.console, user, what) : undefined,
+    // Console credentials alone (say, in defaults) give no console: a host needs its own tcp or command.
+    console: s.console && (s.console.tcp || s.console.command) ? resolveConsole(s.console, user, what) : undefined,
     knownHosts: resolveFrom(baseDir, s.known_hosts ?? '~/.ssh/known_hosts'),
     hostKeyPolicy: s.host_key_policy ?? 'strict',
     become: s.become === 'sudo' ? 'sudo' : undefined,
@@ -167,7 +172,7 @@ function resolveFallback(primary: SshAccess, f: FallbackSettings, index: number,
 }
 
 function resolveConsole(c: ConsoleSettings, user: string, what: string): ConsoleSpec {
-  if (!c.tcp === !c.command) throw new ConfigError(`${what}: console needs exactly one of "tcp: HOST:PORT" or "command: ..."`);
+  if (c.tcp && c.command) throw new ConfigError(`${what}: console takes one of "tcp: HOST:PORT" or "command: ...", not both`);
   let tcp: ConsoleSpec['tcp'];
   if (c.tcp) {
     const at = c.tcp.lastIndexOf(':');

@@ -1,6 +1,6 @@
 // The access chain: SSH as configured, then each fallback; a changed host key stops the chain.
 import type { HostSpec, SshAccess } from '../config/inventory.js';
-import { LocalTransport } from '../transport/local.js';
+import { CommandTransport } from '../transport/command.js';
 import { SshTransport } from '../transport/ssh.js';
 import { TransportError, type Transport } from '../transport/types.js';
 
@@ -38,7 +38,8 @@ export function connectSsh(host: HostSpec, access: SshAccess, signal?: AbortSign
 
 /** Reach the host by the first path that works; every failed path is kept for the report. */
 export async function connectHost(host: HostSpec, signal?: AbortSignal): Promise<{ transport: Transport; attempts: AccessAttempt[] }> {
-  if (host.transport === 'local') return { transport: new LocalTransport(host.become === 'sudo', host.commandTimeoutMs), attempts: [] };
+  if (host.transport === 'local') return { transport: CommandTransport.local(host.become === 'sudo', host.commandTimeoutMs), attempts: [] };
+  if (host.transport === 'exec') return { transport: CommandTransport.exec(host.exec!, host.commandTimeoutMs), attempts: [] };
   const attempts: AccessAttempt[] = [];
   for (const access of [host.ssh, ...host.fallbacks]) {
     try {

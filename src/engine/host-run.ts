@@ -197,14 +197,19 @@ async function runHandlers(session: HostSession, anyFailed: boolean, progress: P
   }
 }
 
+/** After the fixes and handlers, every check again: fixes must hold; observations get their new reading. */
 async function recheck(session: HostSession): Promise<void> {
   const again = await gatherAndPlan(session.transport!, session.job.checks);
   const results = new Map(session.result.checks.map((c) => [c.id, c]));
   for (const { prepared, plan } of again) {
     const r = results.get(prepared.step.id)!;
-    if ((r.status === 'fixed' || r.status === 'pass') && !plan.ok) {
-      r.status = plan.changes.length > 0 || plan.error ? 'error' : 'fail';
-      r.message = `still not as wanted after apply: ${redact(plan.error ?? plan.message)}`;
+    if (r.status === 'error' || r.status === 'skipped') continue;
+    if (plan.ok) {
+      if (r.status === 'fail') Object.assign(r, { status: 'pass', message: redact(plan.message) });
+    } else if (plan.changes.length > 0 || plan.error) {
+      Object.assign(r, { status: 'error', message: `still not as wanted after apply: ${redact(plan.error ?? plan.message)}` });
+    } else {
+      Object.assign(r, { status: 'fail', message: redact(plan.message) });
     }
   }
 }

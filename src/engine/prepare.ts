@@ -21,9 +21,13 @@ export interface HostJob {
   handlers: PreparedStep[];
 }
 
-/** The variables a host's steps see: playbook vars, then the inventory's (defaults, groups, host), then --var. */
+/**
+ * The variables a host's steps see: playbook vars, then the inventory's (defaults, groups, host), then --var, then
+ * the host's own facts (host_name, host_address, host_port, host_user). A variable's value may itself use
+ * {{ other }} (one level): `ssh_port: "{{ host_port }}"`.
+ */
 export function hostVars(host: HostSpec, playbook: Playbook, cliVars: Vars): Vars {
-  return {
+  const merged: Record<string, unknown> = {
     ...playbook.vars,
     ...host.vars,
     ...cliVars,
@@ -32,6 +36,9 @@ export function hostVars(host: HostSpec, playbook: Playbook, cliVars: Vars): Var
     host_port: host.ssh.port,
     host_user: host.ssh.user,
   };
+  const rendered: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(merged)) rendered[k] = renderTemplates(v, merged, [], []);
+  return rendered;
 }
 
 export function prepareJobs(hosts: HostSpec[], playbooks: Playbook[], cliVars: Vars): HostJob[] {

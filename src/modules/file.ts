@@ -10,6 +10,8 @@ const params = z.strictObject({
   path: z.string().min(1).refine((p) => p.startsWith('/') || p.startsWith('~'), { error: 'expected an absolute path or one starting with ~ or ~user' }).refine((p) => !p.includes('\n'), { error: 'a path cannot contain a newline' }),
   type: z.enum(['file', 'directory']).optional(),
   mode: modeSchema.optional(),
+  /** Bits that must not be set, e.g. "0022": not group- or world-writable, whatever the rest of the mode. */
+  deny_mode: modeSchema.optional(),
   owner: z.string().min(1).optional(),
   group: z.string().min(1).optional(),
 });
@@ -68,9 +70,10 @@ function planAttributes(p: Params, path: string, stat: FileStat): Change[] | { e
     changes.push({ summary: `${path}: group ${stat.group} -> ${p.group}`, diff: `${path}: group ${stat.group} -> ${p.group}`, script: `chgrp ${shq(p.group)} -- ${shq(path)}` });
   }
   // chown may clear set-id bits, so the mode is set last.
-  if (p.mode && parseInt(p.mode, 8) !== stat.mode) {
+  const wantedMode = p.mode ? parseInt(p.mode, 8) : stat.mode & ~parseInt(p.deny_mode ?? '0', 8);
+  if (wantedMode !== stat.mode) {
     const from = formatMode(stat.mode);
-    const to = formatMode(parseInt(p.mode, 8));
+    const to = formatMode(wantedMode);
     changes.push({ summary: `${path}: mode ${from} -> ${to}`, diff: `${path}: mode ${from} -> ${to}`, script: `chmod ${shq(to)} -- ${shq(path)}` });
   }
   return changes;

@@ -2,8 +2,10 @@
 import { authorizedKeyModule } from './authorized-key.js';
 import { fileModule } from './file.js';
 import { firewallModule } from './firewall.js';
+import { listeningModule } from './listening.js';
+import { logScanModule } from './log-scan.js';
 import { serviceModule } from './service.js';
 import { sshdConfigModule } from './sshd-config.js';
 import type { ModuleDef } from './types.js';
 
-export const modules: ReadonlyMap<string, ModuleDef> = new Map([fileModule, authorizedKeyModule, sshdConfigModule, firewallModule, serviceModule].map((m) => [m.name, m]));
+export const modules: ReadonlyMap<string, ModuleDef> = new Map([fileModule, authorizedKeyModule, sshdConfigModule, firewallModule, serviceModule, listeningModule, logScanModule].map((m) => [m.name, m]));

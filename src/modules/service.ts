@@ -2,11 +2,12 @@
 import { z } from 'zod';
 import { first, parseRecords } from '../facts/records.js';
 import { shq } from '../util/shell.js';
-import { defineModule, type CheckPlan } from './types.js';
+import { defineModule, type Change, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.@-]+$/, { error: 'expected a service name' }),
   state: z.enum(['running', 'stopped', 'restarted', 'reloaded']).optional(),
+  enabled: z.boolean().optional(),
 });
 type Params = z.output<typeof params>;
 
@@ -29,17 +30,17 @@ export const serviceModule = defineModule({
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
   echo init=systemd
   for n in ${names}; do
-    if systemctl cat "$n.service" >/dev/null 2>&1; then echo "unit=$n"; echo "active=$(systemctl is-active "$n" 2>/dev/null || true)"; break; fi
+    if systemctl cat "$n.service" >/dev/null 2>&1; then echo "unit=$n"; echo "active=$(systemctl is-active "$n" 2>/dev/null || true)"; echo "enabled=$(systemctl is-enabled "$n" 2>/dev/null || true)"; break; fi
   done
 elif command -v rc-service >/dev/null 2>&1 && [ -d /etc/runlevels ]; then
   echo init=openrc
   for n in ${names}; do
-    if [ -x "/etc/init.d/$n" ]; then echo "unit=$n"; if rc-service "$n" status >/dev/null 2>&1; then echo active=active; else echo active=inactive; fi; break; fi
+    if [ -x "/etc/init.d/$n" ]; then echo "unit=$n"; if rc-service "$n" status >/dev/null 2>&1; then echo active=active; else echo active=inactive; fi; if rc-update show default 2>/dev/null | grep -qw "$n"; then echo enabled=enabled; else echo enabled=disabled; fi; break; fi
   done
 else
   echo init=sysv
   for n in ${names}; do
-    if [ -x "/etc/init.d/$n" ]; then echo "unit=$n"; if "/etc/init.d/$n" status >/dev/null 2>&1; then echo active=active; else echo active=inactive; fi; break; fi
+    if [ -x "/etc/init.d/$n" ]; then echo "unit=$n"; if "/etc/init.d/$n" status >/dev/null 2>&1; then echo active=active; else echo active=inactive; fi; if ls /etc/rc[2345].d/S??"$n" >/dev/null 2>&1; then echo enabled=enabled; else echo enabled=disabled; fi; break; fi
   done
 fi`;
   },
@@ -50,23 +51,27 @@ fi`;
     if (!init || !unit) return { ok: false, message: `service ${p.name} is not installed`, changes: [], error: `no service named ${candidates(p.name).join(' or ')}` };
     const running = first(r, 'active') === 'active';
     const state = p.state ?? 'running';
-    const act = (action: 'start' | 'stop' | 'restart' | 'reload', summary: string): CheckPlan => ({
-      ok: false,
-      message: summary,
-      changes: [{ summary, script: serviceScript(init, unit, action) }],
-    });
-    switch (state) {
-      case 'running':
-        return running ? { ok: true, message: `${unit} is running`, changes: [] } : act('start', `start ${unit} (${init})`);
-      case 'stopped':
-        return running ? act('stop', `stop ${unit} (${init})`) : { ok: true, message: `${unit} is stopped`, changes: [] };
-      case 'restarted':
-        return act(running ? 'restart' : 'start', `${running ? 'restart' : 'start'} ${unit} (${init})`);
-      case 'reloaded':
-        return act(running ? 'reload' : 'start', `${running ? 'reload' : 'start'} ${unit} (${init})`);
+    const changes: Change[] = [];
+    const enabled = first(r, 'enabled') === 'enabled';
+    if (p.enabled !== undefined && p.enabled !== enabled) {
+      changes.push({ summary: `${p.enabled ? 'enable' : 'disable'} ${unit} at boot (${init})`, diff: `${unit}: ${enabled ? 'enabled' : 'disabled'} -> ${p.enabled ? 'enabled' : 'disabled'} at boot`, script: enableScript(init, unit, p.enabled) });
     }
+    const act = (action: 'start' | 'stop' | 'restart' | 'reload') => changes.push({ summary: `${action} ${unit} (${init})`, diff: `${unit}: ${action}`, script: serviceScript(init, unit, action) });
+    if (state === 'running' && !running) act('start');
+    if (state === 'stopped' && running) act('stop');
+    if (state === 'restarted') act(running ? 'restart' : 'start');
+    if (state === 'reloaded') act(running ? 'reload' : 'start');
+    const now = `${unit} is ${running ? 'running' : 'stopped'}${p.enabled === undefined ? '' : `, ${enabled ? 'enabled' : 'disabled'} at boot`}`;
+    if (changes.length === 0) return { ok: true, message: now, changes };
+    return { ok: false, message: `${now}: ${changes.map((c) => c.summary).join('; ')}`, changes };
   },
 });
+
+function enableScript(init: Init, unit: string, enable: boolean): string {
+  if (init === 'systemd') return `systemctl ${enable ? 'enable' : 'disable'} ${shq(unit)}`;
+  if (init === 'openrc') return `rc-update ${enable ? 'add' : 'del'} ${shq(unit)} default`;
+  return `update-rc.d ${shq(unit)} ${enable ? 'enable' : 'disable'}`;
+}
 
 /** The command for `action` under `init`; sshd's configuration must pass `sshd -t` before it is (re)started. */
 export function serviceScript(init: Init, unit: string, action: 'start' | 'stop' | 'restart' | 'reload'): string {

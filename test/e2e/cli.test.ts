@@ -59,7 +59,7 @@ describe('fleetfix validate and schema', () => {
   it('schema prints draft-07 JSON Schemas for playbook and inventory', async () => {
     const playbook = JSON.parse((await fleetfix(['schema', 'playbook'])).stdout);
     assert.equal(playbook.$schema, 'http://json-schema.org/draft-07/schema#');
-    assert.deepEqual(Object.keys(playbook.properties.checks.items.properties).sort(), ['authorized_key', 'file', 'id', 'notify', 'service', 'title', 'when']);
+    assert.deepEqual(Object.keys(playbook.properties.checks.items.properties).sort(), ['authorized_key', 'file', 'firewall', 'id', 'listening', 'log_scan', 'notify', 'service', 'sshd_config', 'title', 'when']);
     assert.equal(playbook.properties.checks.items.additionalProperties, false);
     const inv = JSON.parse((await fleetfix(['schema', 'inventory'])).stdout);
     assert.ok(inv.properties.hosts);

@@ -33,6 +33,8 @@ export interface Fleet {
   root: string;
   hosts: LabHost[];
   inventoryPath: string;
+  /** The same fleet reached by the lab's own access (nsenter into each host), for hosts SSH cannot reach. */
+  execInventoryPath: string;
   knownHostsPath: string;
   operatorKey: string;
   operatorPublicKey: string;
@@ -198,12 +200,19 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     };
     const inventoryPath = join(root, 'inventory.yml');
     writeFileSync(inventoryPath, `# fleetfix lab fleet ${slot}: ${hosts.length} hosts\n${stringify(inventory, { lineWidth: 0 })}`);
+    const execInventory = {
+      ...inventory,
+      hosts: Object.fromEntries(hosts.map((h) => [h.name, { address: h.address, exec: `nsenter --net=/run/netns/fflab${slot}-${h.name} --mount=${h.dir}/mnt --uts=${h.dir}/uts -- sh -s` }])),
+    };
+    const execInventoryPath = join(root, 'inventory.exec.yml');
+    writeFileSync(execInventoryPath, `# fleetfix lab fleet ${slot}, reached by nsenter\n${stringify(execInventory, { lineWidth: 0 })}`);
 
     return {
       slot,
       root,
       hosts,
       inventoryPath,
+      execInventoryPath,
       knownHostsPath,
       operatorKey,
       operatorPublicKey,

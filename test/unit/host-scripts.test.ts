@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { execBatch } from '../../src/engine/batch.js';
 import { modules } from '../../src/modules/registry.js';
-import { LocalTransport } from '../../src/transport/local.js';
+import { CommandTransport } from '../../src/transport/command.js';
 import { shq } from '../../src/util/shell.js';
 
-const sh = new LocalTransport(false, 10_000);
+const sh = CommandTransport.local(false, 10_000);
 const work = mkdtempSync(join(tmpdir(), 'fleetfix-scripts-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 

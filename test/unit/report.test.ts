@@ -11,7 +11,8 @@ const statusCases: [Command, CheckStatus[], HostStatus][] = [
   ['plan', ['fail', 'error'], 'failed'],
   ['plan', ['skipped', 'pass'], 'compliant'],
   ['apply', ['pass', 'fixed'], 'fixed'],
-  ['apply', ['fixed', 'fail'], 'failed'],
+  ['apply', ['fixed', 'fail'], 'fixed'],
+  ['apply', ['fixed', 'error'], 'failed'],
   ['apply', ['pass', 'skipped'], 'compliant'],
 ];
 

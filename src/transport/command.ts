@@ -1,20 +1,30 @@
-// Local transport: runs scripts with this machine's sh, for the localhost inventory.
+// Transports that run a local command which executes sh on the host: this machine itself, or a host reached
+// by a command of the operator's (`nsenter ... sh -s`, `docker exec -i ctr sh -s`, `kubectl exec -i pod -- sh -s`).
 import { spawn } from 'node:child_process';
 import { TransportError, type ExecOptions, type ExecResult, type Transport } from './types.js';
 
-export class LocalTransport implements Transport {
-  readonly access = 'local';
-
-  constructor(
-    private readonly become: boolean,
+export class CommandTransport implements Transport {
+  private constructor(
+    readonly access: string,
+    private readonly argv: string[],
     private readonly defaultTimeoutMs: number,
   ) {}
 
+  /** This machine: sh (through sudo -n when `become` and not already root). */
+  static local(become: boolean, timeoutMs: number): CommandTransport {
+    return new CommandTransport('local', become && process.getuid?.() !== 0 ? ['sudo', '-n', 'sh', '-s'] : ['sh', '-s'], timeoutMs);
+  }
+
+  /** A host reached by `command` (run by this machine's sh), which must run sh on the host reading its script from stdin. */
+  static exec(command: string, timeoutMs: number): CommandTransport {
+    return new CommandTransport('exec', ['sh', '-c', command], timeoutMs);
+  }
+
   exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    const [cmd, args] = this.become && process.getuid?.() !== 0 ? ['sudo', ['-n', 'sh', '-s']] : ['sh', ['-s']];
+    const [cmd, ...args] = this.argv as [string, ...string[]];
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
     return new Promise((resolve, reject) => {
-      const child = spawn(cmd, args as string[], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       const timer = setTimeout(() => {
