@@ -120,7 +120,7 @@ async function preflight(transport: Transport, planned: PlannedStep[]): Promise<
     const o = outcomes[i];
     if (o && o.code === 0) return;
     const why = firstLines(o?.stderr || o?.stdout || 'no answer');
-    p.plan = { ...p.plan, error: `the host would refuse this change: ${why}`, message: `${p.plan.message} (refused: ${why})` };
+    p.plan = { ...p.plan, error: `${p.plan.message}: the host would refuse this change: ${why}` };
   });
 }
 
@@ -136,7 +136,7 @@ function safePlan(prepared: PreparedStep, facts: ExecResult): CheckPlan {
 function planResult({ prepared, plan }: PlannedStep): CheckResult {
   const { step } = prepared;
   const status = prepared.skip ? 'skipped' : plan.error ? 'error' : plan.ok ? 'pass' : 'fail';
-  return { id: step.id, title: step.title, kind: step.kind, status, message: redact(plan.message), changes: plan.changes.map((c) => ({ summary: redact(c.summary), diff: c.diff === undefined ? undefined : redact(c.diff) })) };
+  return { id: step.id, title: step.title, kind: step.kind, status, message: redact(plan.error ?? plan.message), changes: plan.changes.map((c) => ({ summary: redact(c.summary), diff: c.diff === undefined ? undefined : redact(c.diff) })), findings: plan.findings?.length ? plan.findings.map(redact) : undefined };
 }
 
 /** Handlers a plan would run: those notified by a check with pending changes. */
@@ -204,6 +204,7 @@ async function recheck(session: HostSession): Promise<void> {
   for (const { prepared, plan } of again) {
     const r = results.get(prepared.step.id)!;
     if (r.status === 'error' || r.status === 'skipped') continue;
+    r.findings = plan.findings?.length ? plan.findings.map(redact) : undefined;
     if (plan.ok) {
       if (r.status === 'fail') Object.assign(r, { status: 'pass', message: redact(plan.message) });
     } else if (plan.changes.length > 0 || plan.error) {

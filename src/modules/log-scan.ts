@@ -1,4 +1,5 @@
-// log_scan module (check only): recent sshd log lines that name a cause of refused logins, reported with the line.
+// log_scan module (check only): recent sshd log lines that name a cause of refused logins, reported as findings with
+// the line. Findings decide nothing: a log keeps describing a fault after it is fixed, and the other checks judge the state.
 import { z } from 'zod';
 import { intLike } from '../config/fields.js';
 import { scanLog } from '../facts/auth-log.js';
@@ -14,7 +15,7 @@ type Params = z.output<typeof params>;
 
 export const logScanModule = defineModule({
   name: 'log_scan',
-  summary: 'check only: recent sshd log lines matched against known causes',
+  summary: 'check only: recent sshd log lines matched against known causes, reported as findings',
   params,
   gather(p: Params) {
     const n = p.lines ?? 2000;
@@ -28,6 +29,6 @@ if command -v journalctl >/dev/null 2>&1; then echo source=journal; printf 'log=
     if (!source) return { ok: true, message: 'no sshd log found to scan', changes: [] };
     const findings = scanLog(Buffer.from(first(r, 'log') ?? '', 'base64').toString('utf8').split('\n'));
     if (findings.length === 0) return { ok: true, message: `${source}: nothing of note since sshd started`, changes: [] };
-    return { ok: false, message: `${source}: ${findings.map((f) => `${f.cause}: ${f.line}`).join(' | ')}`, changes: [] };
+    return { ok: true, message: `${source}: ${findings.length} finding${findings.length === 1 ? '' : 's'} since sshd started`, changes: [], findings: findings.map((f) => `${f.cause}: ${f.line}`) };
   },
 });

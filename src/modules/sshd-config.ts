@@ -10,6 +10,14 @@ import { defineModule, type CheckPlan } from './types.js';
 
 export const SSHD_CONFIG = '/etc/ssh/sshd_config';
 
+/**
+ * ff_sshd: sshd -t/-T as the host has it. They insist on the privilege separation directory, which is missing where
+ * sshd has not run since boot; then they run in a private mount namespace with a scratch /run, so that checking
+ * changes nothing on the host.
+ */
+const SSHD_FN = `ff_sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)
+ff_sshd() { if [ -d /run/sshd ]; then "$ff_sshd_bin" "$@"; else unshare -m sh -c 'mount -t tmpfs -o size=64k tmpfs /run && mkdir /run/sshd && exec "$0" "$@"' "$ff_sshd_bin" "$@"; fi; }`;
+
 const KEYWORDS = new Set(
   'acceptenv addressfamily allowagentforwarding allowgroups allowstreamlocalforwarding allowtcpforwarding allowusers authenticationmethods authorizedkeyscommand authorizedkeyscommanduser authorizedkeysfile authorizedprincipalscommand authorizedprincipalscommanduser authorizedprincipalsfile banner casignaturealgorithms challengeresponseauthentication chrootdirectory ciphers clientalivecountmax clientaliveinterval compression denygroups denyusers disableforwarding exposeauthinfo fingerprinthash forcecommand gatewayports gssapiauthentication gssapicleanupcredentials hostbasedacceptedalgorithms hostbasedauthentication hostbasedusesnamefrompacketonly hostcertificate hostkey hostkeyagent hostkeyalgorithms ignorerhosts ignoreuserknownhosts ipqos kbdinteractiveauthentication kerberosauthentication kexalgorithms listenaddress logingracetime loglevel macs maxauthtries maxsessions maxstartups passwordauthentication permitemptypasswords permitlisten permitopen permitrootlogin permittty permittunnel permituserenvironment permituserrc persourcemaxstartups persourcenetblocksize pidfile port printlastlog printmotd pubkeyacceptedalgorithms pubkeyauthentication pubkeyauthoptions rekeylimit requiredrsasize revokedkeys securitykeyprovider setenv streamlocalbindmask streamlocalbindunlink strictmodes subsystem syslogfacility tcpkeepalive trustedusercakeys unusedconnectiontimeout usedns usepam versionaddendum x11displayoffset x11forwarding x11uselocalhost xauthlocation'.split(' '),
 );
@@ -62,16 +70,15 @@ export const sshdConfigModule = defineModule({
   summary: 'sshd directives, judged by sshd -T and edited where the effective value is set',
   params,
   gather() {
-    return `
-ff_sshd=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)
-if [ ! -x "$ff_sshd" ]; then echo 'sshd=absent'; exit 0; fi
+    return `${SSHD_FN}
+if [ ! -x "$ff_sshd_bin" ]; then echo 'sshd=absent'; exit 0; fi
 ff_emit() { printf 'file=%s\\n' "$1"; printf 'content=%s\\n' "$(base64 < "$1" | tr -d '\\n')"; }
 ff_emit ${SSHD_CONFIG}
 for ff_pat in $(awk 'tolower($1)=="include"{for(i=2;i<=NF;i++)print $i}' ${SSHD_CONFIG}); do
   case "$ff_pat" in /*) ;; *) ff_pat="/etc/ssh/$ff_pat" ;; esac
   for ff_f in $ff_pat; do [ -f "$ff_f" ] && ff_emit "$ff_f"; done
 done
-if ff_out=$("$ff_sshd" -T 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effective=/'; else printf 'invalid=%s\\n' "$(printf '%s' "$ff_out" | tr '\\n' ' ')"; fi`;
+if ff_out=$(ff_sshd -T 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effective=/'; else printf 'invalid=%s\\n' "$(printf '%s' "$ff_out" | tr '\\n' ' ')"; fi`;
   },
   plan(p: Params, facts): CheckPlan {
     const r = parseRecords(facts.stdout);
@@ -95,7 +102,7 @@ if ff_out=$("$ff_sshd" -T 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effect
     const candidate = files.map((f) => ({ path: f.path, text: edited.get(f.path) ?? f.text }));
     const summary = wrong.map(([k, v]) => `${k} ${(effective.get(k.toLowerCase()) ?? ['(unset)']).join(',')} -> ${Array.isArray(v) ? v.join(',') : render(v)}`).join('; ');
     const changed = files.filter((f) => edited.has(f.path));
-    const validate = `printf '%s' ${shq(flatten(candidate, SSHD_CONFIG))} | "$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)" -t -f /dev/stdin`;
+    const validate = `printf '%s' ${shq(flatten(candidate, SSHD_CONFIG))} | ff_sshd -t -f /dev/stdin`;
     return {
       ok: false,
       message: summary,
@@ -103,7 +110,7 @@ if ff_out=$("$ff_sshd" -T 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effect
         {
           summary: `sshd_config: ${summary} (${changed.map((f) => f.path).join(', ')})`,
           diff: changed.map((f) => unifiedDiff(f.path, f.text, edited.get(f.path)!)).join('\n'),
-          preflight: validate,
+          preflight: `${SSHD_FN}\n${validate}`,
           script: writeScript(changed.map((f) => ({ path: f.path, before: f.text, after: edited.get(f.path)! })), validate),
         },
       ],
@@ -118,7 +125,7 @@ if ff_out=$("$ff_sshd" -T 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effect
  */
 function writeScript(files: { path: string; before: string; after: string }[], validate: string): string {
   const backup = (path: string) => `${shq(`${path}.fleetfix-`)}"$ff_ts".bak`;
-  const lines = ['set -eu', 'ff_ts=$(date +%Y%m%dT%H%M%S)', 'ff_sshd=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)'];
+  const lines = ['set -eu', SSHD_FN, 'ff_ts=$(date +%Y%m%dT%H%M%S)'];
   for (const f of files) {
     const sha = createHash('sha256').update(f.before).digest('hex');
     lines.push(`if [ "$(sha256sum < ${shq(f.path)} | cut -d' ' -f1)" != ${shq(sha)} ]; then echo ${shq(`${f.path} changed since it was read; run again`)} >&2; exit 3; fi`);
@@ -132,6 +139,6 @@ function writeScript(files: { path: string; before: string; after: string }[], v
     lines.push(`chown "$(stat -c %u:%g -- ${shq(f.path)})" "$ff_tmp" && chmod "$(stat -c %a -- ${shq(f.path)})" "$ff_tmp"`);
     lines.push(`mv -f -- "$ff_tmp" ${shq(f.path)}`);
   }
-  lines.push(`if ! ff_err=$("$ff_sshd" -t 2>&1); then ff_restore; printf 'sshd -t failed after writing; backups restored: %s\\n' "$ff_err" >&2; exit 1; fi`);
+  lines.push(`if ! ff_err=$(ff_sshd -t 2>&1); then ff_restore; printf 'sshd -t failed after writing; backups restored: %s\\n' "$ff_err" >&2; exit 1; fi`);
   return lines.join('\n');
 }

@@ -20,6 +20,8 @@ export interface CheckPlan {
   changes: Change[];
   /** Facts that make a fix impossible or the state unknowable (an unknown user, a symlink where a file should be). */
   error?: string;
+  /** Things worth knowing that decide nothing by themselves (a log line naming a cause), shown with any status. */
+  findings?: string[];
 }
 
 export interface ModuleDef<P = unknown> {

@@ -16,6 +16,7 @@ export interface CheckResult {
   status: CheckStatus;
   message: string;
   changes: ChangeResult[];
+  findings?: string[];
 }
 
 export interface Diagnosis {

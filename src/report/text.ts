@@ -42,7 +42,7 @@ function table(hosts: HostResult[], style: Style): string {
 
 function hostDetails(h: HostResult, command: Command, opts: TextOptions): string {
   const { style } = opts;
-  const shown = h.checks.filter((c) => opts.verbose || c.status !== 'pass');
+  const shown = h.checks.filter((c) => opts.verbose || c.status !== 'pass' || c.findings);
   if (!shown.length && !h.error && !h.diagnosis) return '';
   const lines = [`${style.bold(h.name)} (${h.address}): ${style.status(h.status)}${h.access ? ` via ${h.access}` : ''}`];
   if (h.error) lines.push(`  ${h.error}`);
@@ -52,6 +52,7 @@ function hostDetails(h: HostResult, command: Command, opts: TextOptions): string
     const title = c.title === c.id ? '' : ` ${c.title}`;
     const listChanges = opts.diffs && c.changes.length > 0 && (c.status === 'fail' || c.status === 'fixed' || (c.status === 'error' && command === 'apply'));
     lines.push(`  ${ICON[c.status]} ${label} [${style.status(c.status)}]${title}${listChanges && c.status !== 'error' ? '' : `: ${c.message}`}`);
+    for (const f of c.findings ?? []) lines.push(`      ! ${f}`);
     if (!listChanges) continue;
     for (const change of c.changes) {
       lines.push(`      ${change.summary}`);

@@ -73,7 +73,7 @@ describe('the local inventory (no -i)', () => {
     assert.ok(run.code === 0 || run.code === 2, `exit ${run.code}: ${run.stderr}`);
     const local = hostResult(run, 'localhost');
     assert.equal(local.access, 'local');
-    assert.equal(local.checks.length, 4);
+    assert.equal(local.checks.length, 9);
     assert.equal(local.checks.find((c) => c.id === 'authorized-key')!.status, 'skipped', 'no key given: the key check is skipped');
   });
 });

@@ -54,6 +54,9 @@ describe('core: audit, plan, apply on a real fleet', { timeout: 600_000 }, () =>
     const run = await fleetfix(['audit', ...inv, '--output', 'json']);
     assert.equal(run.code, 2, run.stderr);
     for (const h of fleet.hosts) assert.deepEqual(failing(run, h.name), EXPECTED_FAILS[h.name], h.name);
+    const log = hostResult(run, 'h2').checks.find((c) => c.id === 'sshd-log')!;
+    assert.equal(log.status, 'pass', 'log findings inform; they decide nothing');
+    assert.match(log.findings!.join('\n'), /bad-ownership-or-modes: Authentication refused: bad ownership or modes for directory \/home\/deploy\/\.ssh/);
     assert.deepEqual(run.json!.summary, { ...run.json!.summary, hosts: 5, compliant: 1, drift: 4, unreachable: 0, failed: 0 });
     assert.equal(hostResult(run, 'h1').access, 'ssh');
   });

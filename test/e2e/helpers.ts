@@ -43,15 +43,20 @@ export function fleetfix(args: string[], opts: { env?: Record<string, string>; t
 
 /**
  * A digest of everything a change on the host could touch: every write to /etc, /root and /home lands in the
- * host's overlay upper directories, so their listing (mode, owner, size, mtime) and content hashes, plus sshd's
- * pid, are equal before and after exactly when those trees are byte-identical. /var/log is left out: sshd itself
- * logs every login there.
+ * host's overlay upper directories, so their listing (mode, owner, size, mtime) and content hashes are equal before
+ * and after exactly when those trees are byte-identical. Add the firewall (iptables-save, ip6tables-save, nft) and
+ * sshd's pid. /var/log is left out: sshd itself logs every login there.
  */
 export async function hostDigest(host: LabHost): Promise<string> {
-  const r = await run('sh', ['-c', `cd "$1" && find etc root home -printf '%p %y %m %u %g %s %T@\n' | sort && find etc root home -type f -print0 | sort -z | xargs -0r sha256sum`, 'sh', `${host.dir}/ov`]);
-  const pid = await host.sh('cat /run/sshd.pid 2>/dev/null || echo none');
-  if (r.code !== 0) throw new Error(`digest of ${host.name} failed: ${r.stderr}`);
-  return `${r.stdout}sshd pid ${pid.stdout}`;
+  const files = await run('sh', ['-c', `cd "$1" && find etc root home -printf '%p %y %m %u %g %s %T@\\n' | sort && find etc root home -type f -print0 | sort -z | xargs -0r sha256sum`, 'sh', `${host.dir}/ov`]);
+  const state = await host.sh(`
+    iptables-nft-save -t filter 2>&1 | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]//g'
+    ip6tables-nft-save -t filter 2>&1 | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]//g'
+    nft -s list ruleset 2>&1
+    cat /run/sshd.pid 2>/dev/null || echo 'sshd not running'
+  `);
+  if (files.code !== 0) throw new Error(`digest of ${host.name} failed: ${files.stderr}`);
+  return `${files.stdout}${state.stdout}`;
 }
 
 export function hostResult(run: CliRun, name: string) {

@@ -4,12 +4,14 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { SshAccess } from '../../src/config/inventory.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import { TransportError } from '../../src/transport/types.js';
 import { createFleet, run, type Fleet, type LabHost } from '../lab/fleet.js';
 import { fleetfix, hostResult } from './helpers.js';
 
+const MINIMAL = fileURLToPath(new URL('../fixtures/playbooks/minimal.yml', import.meta.url));
 let fleet: Fleet;
 let h1: LabHost;
 let password: string;
@@ -64,10 +66,10 @@ describe('ssh transport on a real sshd', { timeout: 300_000 }, () => {
     copyFileSync(fleet.operatorKey, key);
     await run('ssh-keygen', ['-q', '-p', '-P', '', '-N', 'correct horse', '-f', key]);
     const inventory = inventoryWith('inventory.passphrase.yml', (t) => t.replace(fleet.operatorKey, key).replace('  user: root', '  user: root\n  passphrase: { env: FF_TEST_PASSPHRASE }'));
-    const ok = await fleetfix(['audit', '-i', inventory, '--output', 'json'], { env: { FF_TEST_PASSPHRASE: 'correct horse' } });
+    const ok = await fleetfix(['audit', '-i', inventory, MINIMAL, '--output', 'json'], { env: { FF_TEST_PASSPHRASE: 'correct horse' } });
     assert.equal(ok.code, 0, ok.stderr);
     assert.ok(!ok.stdout.includes('correct horse') && !ok.stderr.includes('correct horse'));
-    const unset = await fleetfix(['audit', '-i', inventory]);
+    const unset = await fleetfix(['audit', '-i', inventory, MINIMAL]);
     assert.equal(unset.code, 1);
     assert.match(unset.stderr, /environment variable FF_TEST_PASSPHRASE is not set/);
   });
@@ -80,7 +82,7 @@ describe('ssh transport on a real sshd', { timeout: 300_000 }, () => {
       const added = await run('env', [`SSH_AUTH_SOCK=${sock}`, 'ssh-add', fleet.operatorKey]);
       assert.equal(added.code, 0, added.stderr);
       const inventory = inventoryWith('inventory.agent.yml', (t) => t.replace(`identity: ${fleet.operatorKey}`, 'agent: true'));
-      const audit = await fleetfix(['audit', '-i', inventory], { env: { SSH_AUTH_SOCK: sock } });
+      const audit = await fleetfix(['audit', '-i', inventory, MINIMAL], { env: { SSH_AUTH_SOCK: sock } });
       assert.equal(audit.code, 0, audit.stderr + audit.stdout);
     } finally {
       agent.kill();
@@ -91,7 +93,7 @@ describe('ssh transport on a real sshd', { timeout: 300_000 }, () => {
     const inventory = inventoryWith('inventory.password.yml', (t) =>
       t.replace('  user: root', `  user: deploy\n  password: { file: ${fleet.consolePasswordFile} }\n  agent: false`).replace(`  identity: ${fleet.operatorKey}\n`, ''),
     );
-    const audit = await fleetfix(['audit', '-i', inventory, '--output', 'json', '--var', 'ssh_user=deploy'], { env: { HOME: fleet.root } });
+    const audit = await fleetfix(['audit', '-i', inventory, MINIMAL, '--output', 'json'], { env: { HOME: fleet.root } });
     assert.equal(audit.code, 0, audit.stderr + audit.stdout);
     assert.ok(!audit.stdout.includes(password) && !audit.stderr.includes(password));
   });
@@ -138,7 +140,7 @@ describe('ssh transport on a real sshd', { timeout: 300_000 }, () => {
 
   it('audit reports a refused port as unreachable with a diagnosis', async () => {
     const inventory = inventoryWith('inventory.refused.yml', (t) => t.replace('  user: root', '  user: root\n  port: 2999'));
-    const audit = await fleetfix(['audit', '-i', inventory, '--output', 'json']);
+    const audit = await fleetfix(['audit', '-i', inventory, MINIMAL, '--output', 'json']);
     assert.equal(audit.code, 3);
     assert.equal(hostResult(audit, 'h1').diagnosis?.cause, 'sshd-not-listening');
   });

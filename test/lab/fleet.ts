@@ -40,7 +40,8 @@ export interface Fleet {
   operatorPublicKey: string;
   consolePasswordFile: string;
   /** Log in with the real OpenSSH client and the operator key, host keys checked strictly. */
-  sshLogin(host: LabHost, command?: string, opts?: { user?: string; port?: number }): Promise<Exec>;
+  /** With `address` (say, the IPv6 one) the host key is still checked against the host's entry. */
+  sshLogin(host: LabHost, command?: string, opts?: { user?: string; port?: number; address?: string }): Promise<Exec>;
   destroy(): Promise<void>;
 }
 
@@ -221,7 +222,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
         run('ssh', [
           '-i', operatorKey, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
           '-o', `UserKnownHostsFile=${knownHostsPath}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=5',
-          '-p', String(o.port ?? 22), `${o.user ?? 'root'}@${host.address}`, command,
+          '-o', `HostKeyAlias=${host.address}`, '-p', String(o.port ?? 22), `${o.user ?? 'root'}@${o.address ?? host.address}`, command,
         ]),
       destroy: () => destroyLab(slot, root),
     };

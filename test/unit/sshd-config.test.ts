@@ -1,8 +1,8 @@
 // The sshd_config editor over a table of configs (Include, Match, duplicates), each result checked with the real sshd -T.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { flatten, parseEffective, readOrder, type ConfigFile } from '../../src/facts/sshd-config.js';
 import { SSHD_CONFIG, satisfied } from '../../src/modules/sshd-config.js';
 import { editConfig } from '../../src/modules/sshd-config-edit.js';
@@ -17,15 +17,14 @@ const cases = JSON.parse(readFileSync(new URL('../fixtures/sshd-config/cases.jso
 
 /** The effective configuration by the real sshd, fed the flattened files on stdin. */
 function sshdT(files: ConfigFile[]): Map<string, string[]> {
-  // Through cat: node's stdin is a socket, which /dev/stdin cannot reopen; a shell pipe can.
-  const r = spawnSync('sh', ['-c', 'cat | /usr/sbin/sshd -T -f /dev/stdin'], { input: flatten(files, SSHD_CONFIG), encoding: 'utf8' });
+  // Through cat: node's stdin is a socket, which /dev/stdin cannot reopen; a shell pipe can. sshd insists on
+  // /run/sshd, given here in a private mount namespace so that the test leaves nothing behind.
+  const r = spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs tmpfs /run && mkdir /run/sshd && cat | /usr/sbin/sshd -T -f /dev/stdin'], { input: flatten(files, SSHD_CONFIG), encoding: 'utf8' });
   assert.equal(r.status, 0, `sshd -T failed: ${r.stderr}`);
   return parseEffective(r.stdout);
 }
 
 describe('sshd_config editor, checked by sshd -T', () => {
-  // sshd -t/-T insist on the privilege separation directory, as on any host where sshd has run.
-  before(() => mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }));
   for (const c of cases) {
     it(c.name, () => {
       const files: ConfigFile[] = Object.entries(c.files).map(([path, text]) => ({ path, text }));
