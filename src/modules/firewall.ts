@@ -46,7 +46,8 @@ export const firewallModule = defineModule({
       lines.push(`[ -f ${f.persist} ] && echo 'persist_v${f.v}=${f.persist}'`);
     }
     lines.push(`if command -v nft >/dev/null 2>&1; then printf 'nft_json=%s\\n' ${b64(NFT_JSON)}; printf 'nft_text=%s\\n' ${b64(NFT_TEXT)}; fi`);
-    lines.push(`[ -f /etc/nftables.conf ] && echo 'persist_nft=/etc/nftables.conf'`);
+    // /etc/nftables.conf is only the source of the rules where the nftables service loads it at boot.
+    lines.push(`if [ -f /etc/nftables.conf ] && { systemctl is-enabled nftables 2>/dev/null | grep -qx enabled || ls /etc/rc[2345].d/S??nftables >/dev/null 2>&1; }; then echo 'persist_nft=/etc/nftables.conf'; fi`);
     lines.push('true');
     return lines.join('\n');
   },

@@ -14,7 +14,7 @@ const FAULTS: Record<string, [string, string[], RegExp[]]> = {
   a2: ['iptables -A INPUT -p tcp --dport 22 -j REJECT --reject-with tcp-reset && ip6tables -A INPUT -p tcp --dport 22 -j DROP', ['firewall'], [/iptables-nft: insert ACCEPT tcp dport 22 ahead of INPUT rule 1: .*REJECT/, /ip6tables-nft: .*DROP/]],
   a3: ['iptables -N GUARD && iptables -A GUARD -p tcp -m multiport --dports 80,22 -j DROP && iptables -A INPUT -j GUARD', ['firewall'], [/-j GUARD -> GUARD: .*--dports 80,22 -j DROP/]],
   a4: [`nft add table inet f && nft add chain inet f input '{ type filter hook input priority 0; policy drop; }' && nft add rule inet f input ct state established,related accept && nft add rule inet f input tcp dport 22 drop`, ['firewall'], [/nftables inet f input: insert "tcp dport 22 accept" ahead of nft inet f input handle \d+/]],
-  a5: ['iptables -A INPUT -i lo -j ACCEPT && iptables -P INPUT DROP', ['firewall'], [/INPUT policy DROP/]],
+  a5: ['iptables -A INPUT -i lo -j ACCEPT && iptables -P INPUT DROP && mkdir -p /etc/iptables && iptables-save > /etc/iptables/rules.v4', ['firewall'], [/INPUT policy DROP; save to \/etc\/iptables\/rules\.v4/]],
   a6: [`echo 'Port 2222' > /etc/ssh/sshd_config.d/10-port.conf && ${restart}`, ['sshd-config', 'listening'], [/Port 2222 -> 22/]],
   a7: [`echo 'ListenAddress 127.0.0.1' >> /etc/ssh/sshd_config && chmod 0775 /root && ${restart}`, ['sshd-config', 'home-dir', 'listening'], [/ListenAddress 127\.0\.0\.1:22 -> any/, /\/root: mode 0775 -> 0755/, /listens only on loopback/]],
   a8: [`echo 'PubkeyAuthentication no' > /etc/ssh/sshd_config.d/50-nopk.conf && ${restart}`, ['sshd-config'], [/PubkeyAuthentication no -> yes/]],
@@ -96,6 +96,9 @@ describe('ssh-access: every cause, found and fixed', { timeout: 900_000 }, () =>
     const backups = await host('a8').sh('ls /etc/ssh/sshd_config.d/');
     assert.match(backups.stdout, /^50-nopk\.conf\.fleetfix-\d{8}T\d{6}\.bak$/m, 'a timestamped backup is kept');
     assert.equal((await host('a1').sh('ls /etc/rc2.d/ | grep -c ssh')).stdout.trim(), '1', 'enabled at boot again');
+    const saved = await host('a5').sh('grep -c "fleetfix: ssh access" /etc/iptables/rules.v4; ls /etc/iptables');
+    assert.match(saved.stdout, /^1\n/, 'the ACCEPT is persisted where the host keeps its rules');
+    assert.match(saved.stdout, /rules\.v4\.fleetfix-\d{8}T\d{6}\.bak/);
   });
 
   it('a second apply changes nothing', async () => {
@@ -108,7 +111,24 @@ describe('ssh-access: every cause, found and fixed', { timeout: 900_000 }, () =>
     assert.deepEqual(await digests(), before);
   });
 
-  it('a change sshd -t rejects is refused in the plan and in apply; sshd keeps running, nothing is written', async () => {
+  it('a restart is refused while the configuration on disk fails sshd -t; the running sshd is untouched', async () => {
+    const playbook = join(process.cwd(), 'test/fixtures/playbooks/handler.yml');
+    await host('a9').sh("echo 'PubkeyAuthentication maybe' > /etc/ssh/sshd_config.d/99-broken.conf");
+    try {
+      const pid = (await host('a9').sh('cat /run/sshd.pid')).stdout;
+      const run = await fleetfix(['apply', '--yes', ...sshOnlyA9(), playbook, '--output', 'json']);
+      assert.equal(run.code, 3);
+      const handler = hostResult(run, 'a9').checks.find((c) => c.id === 'restart-sshd')!;
+      assert.equal(handler.status, 'error');
+      assert.match(handler.message, /refusing to restart ssh: sshd -t failed: .*unsupported option "maybe"/);
+      assert.equal((await host('a9').sh('cat /run/sshd.pid')).stdout, pid);
+      assert.equal((await fleet.sshLogin(host('a9'))).code, 0);
+    } finally {
+      await host('a9').sh('rm -f /etc/ssh/sshd_config.d/99-broken.conf /etc/ssh/sshd_config.d/50-fleetfix-test.conf');
+    }
+  });
+
+  it('a change sshd -t rejects in the plan and in apply; sshd keeps running, nothing is written', async () => {
     const playbook = join(process.cwd(), 'test/fixtures/playbooks/sshd-rejected.yml');
     const before = await hostDigest(host('a9'));
     const plan = await fleetfix(['plan', ...sshOnlyA9(), playbook, '--output', 'json']);

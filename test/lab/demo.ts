@@ -10,6 +10,7 @@ const FAULTS: Record<string, [string, string]> = {
   web3: ['authorized_keys 0666 and owned by nobody', 'chmod 0666 /home/deploy/.ssh/authorized_keys && chown nobody /home/deploy/.ssh/authorized_keys'],
   db1: ["the operator's key is missing (another key stays)", "echo 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDalice alice' > /home/deploy/.ssh/authorized_keys"],
   db2: ['~deploy/.ssh does not exist', 'rm -rf /home/deploy/.ssh'],
+  app1: ['MaxStartups 1:100:1, ip6tables DROP on 22', "echo 'MaxStartups 1:100:1' >> /etc/ssh/sshd_config && /etc/init.d/ssh restart >/dev/null && ip6tables -A INPUT -p tcp --dport 22 -j DROP"],
 };
 
 function fleetfix(args: string[]): Promise<number> {
