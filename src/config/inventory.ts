@@ -125,9 +125,9 @@ function resolveHost(name: string, s: HostSettings, groups: string[], baseDir: s
     port: s.port ?? 22,
     user,
     identities,
-    passphrase: s.passphrase ? resolveSecret(s.passphrase, `${what} passphrase`) : undefined,
+    passphrase: s.passphrase ? resolveSecret(s.passphrase, `${what} passphrase`, baseDir) : undefined,
     agent,
-    password: s.password ? resolveSecret(s.password, `${what} password`) : undefined,
+    password: s.password ? resolveSecret(s.password, `${what} password`, baseDir) : undefined,
   };
   const fallbacks = (s.fallback ?? []).map((f, i) => resolveFallback(ssh, f, i, baseDir, what));
   return {
@@ -139,7 +139,7 @@ function resolveHost(name: string, s: HostSettings, groups: string[], baseDir: s
     ssh,
     fallbacks,
     // Console credentials alone (say, in defaults) give no console: a host needs its own tcp or command.
-    console: s.console && (s.console.tcp || s.console.command) ? resolveConsole(s.console, user, what) : undefined,
+    console: s.console && (s.console.tcp || s.console.command) ? resolveConsole(s.console, user, what, baseDir) : undefined,
     knownHosts: resolveFrom(baseDir, s.known_hosts ?? '~/.ssh/known_hosts'),
     hostKeyPolicy: s.host_key_policy ?? 'strict',
     become: s.become === 'sudo' ? 'sudo' : undefined,
@@ -158,20 +158,20 @@ function resolveFallback(primary: SshAccess, f: FallbackSettings, index: number,
     identities: f.identity ? [resolveFrom(baseDir, f.identity)] : primary.identities,
     passphrase: primary.passphrase,
     agent: primary.agent,
-    password: f.password ? resolveSecret(f.password, `${what} fallback ${index + 1} password`) : undefined,
+    password: f.password ? resolveSecret(f.password, `${what} fallback ${index + 1} password`, baseDir) : undefined,
     jump: f.jump
       ? {
           address: f.jump.address,
           port: f.jump.port ?? 22,
           user: f.jump.user ?? primary.user,
           identities: f.jump.identity ? [resolveFrom(baseDir, f.jump.identity)] : primary.identities,
-          password: f.jump.password ? resolveSecret(f.jump.password, `${what} jump password`) : undefined,
+          password: f.jump.password ? resolveSecret(f.jump.password, `${what} jump password`, baseDir) : undefined,
         }
       : undefined,
   };
 }
 
-function resolveConsole(c: ConsoleSettings, user: string, what: string): ConsoleSpec {
+function resolveConsole(c: ConsoleSettings, user: string, what: string, baseDir: string): ConsoleSpec {
   if (c.tcp && c.command) throw new ConfigError(`${what}: console takes one of "tcp: HOST:PORT" or "command: ...", not both`);
   let tcp: ConsoleSpec['tcp'];
   if (c.tcp) {
@@ -183,7 +183,7 @@ function resolveConsole(c: ConsoleSettings, user: string, what: string): Console
     command: c.command,
     pty: c.pty ?? false,
     user: c.user ?? user,
-    password: c.password ? resolveSecret(c.password, `${what} console password`) : undefined,
+    password: c.password ? resolveSecret(c.password, `${what} console password`, baseDir) : undefined,
     promptTimeoutMs: (c.prompt_timeout ?? 15) * 1000,
   };
 }

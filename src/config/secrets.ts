@@ -2,12 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors.js';
 import type { SecretRef } from './fields.js';
-import { expandHome } from '../util/paths.js';
+import { resolveFrom } from '../util/paths.js';
 
 const known = new Set<string>();
 
-/** Read a secret; its value is remembered so that `redact` can mask it anywhere. */
-export function resolveSecret(ref: SecretRef, what: string): string {
+/** Read a secret (a relative file is relative to `baseDir`, the inventory's folder); its value is remembered so that `redact` can mask it anywhere. */
+export function resolveSecret(ref: SecretRef, what: string, baseDir: string): string {
   let value: string;
   if ('env' in ref) {
     const v = process.env[ref.env];
@@ -15,7 +15,7 @@ export function resolveSecret(ref: SecretRef, what: string): string {
     value = v;
   } else {
     try {
-      value = readFileSync(expandHome(ref.file), 'utf8').replace(/\r?\n$/, '');
+      value = readFileSync(resolveFrom(baseDir, ref.file), 'utf8').replace(/\r?\n$/, '');
     } catch (err) {
       throw new ConfigError(`${what}: cannot read secret file ${ref.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }

@@ -50,7 +50,11 @@ export class SshTransport implements Transport {
   static async connect(target: SshTarget, signal?: AbortSignal): Promise<SshTransport> {
     const client = new Client();
     const hostKey = { verdict: '' as string };
-    const config = buildConfig(target, hostKey);
+    const unusable: string[] = [];
+    const config = buildConfig(target, hostKey, unusable);
+    if ((config.authHandler as unknown[]).length === 0) {
+      throw new TransportError('auth-failed', `no usable credentials for ${target.access.user}@${target.address}${unusable.length ? `: ${unusable.join('; ')}` : ' (no identity, agent or password configured)'}`);
+    }
     await new Promise<void>((resolve, reject) => {
       let settled = false;
       const settle = (err?: TransportError) => {
@@ -64,7 +68,7 @@ export class SshTransport implements Transport {
       };
       const onAbort = () => settle(new TransportError('connect-timeout', `connecting to ${target.name} was cancelled`));
       // ssh2 may emit several errors while a failed connection unwinds: the listener stays for all of them.
-      client.on('error', (err: Error & { level?: string; code?: string }) => settle(classifyConnectError(err, target, hostKey.verdict)));
+      client.on('error', (err: Error & { level?: string; code?: string }) => settle(classifyConnectError(err, target, hostKey.verdict, unusable)));
       client.once('ready', () => settle());
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -137,7 +141,7 @@ export class SshTransport implements Transport {
   }
 }
 
-function buildConfig(target: SshTarget, hostKey: { verdict: string }): ConnectConfig {
+function buildConfig(target: SshTarget, hostKey: { verdict: string }, unusable: string[]): ConnectConfig {
   const { access } = target;
   const store = KnownHostsStore.forPath(target.knownHosts);
   const names = [lookupName(target.address, access.port)];
@@ -147,7 +151,8 @@ function buildConfig(target: SshTarget, hostKey: { verdict: string }): ConnectCo
   const auth: (PublicKeyAuthMethod | AgentAuthMethod | PasswordAuthMethod)[] = [];
   for (const path of access.identities) {
     const key = loadKey(path, access.passphrase);
-    if (key) auth.push({ type: 'publickey', username: access.user, key });
+    if (typeof key === 'string') unusable.push(key);
+    else auth.push({ type: 'publickey', username: access.user, key });
   }
   if (access.agent) auth.push({ type: 'agent', username: access.user, agent: access.agent });
   if (access.password !== undefined) auth.push({ type: 'password', username: access.user, password: access.password });
@@ -188,18 +193,19 @@ function buildConfig(target: SshTarget, hostKey: { verdict: string }): ConnectCo
   } as ConnectConfig;
 }
 
-function loadKey(path: string, passphrase: string | undefined): ParsedKey | undefined {
+/** The parsed key, or why it cannot be used. */
+function loadKey(path: string, passphrase: string | undefined): ParsedKey | string {
   let data: Buffer;
   try {
     data = readFileSync(path);
-  } catch {
-    return undefined;
+  } catch (err) {
+    return `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
   }
   const parsed = utils.parseKey(data, passphrase);
-  return parsed instanceof Error ? undefined : parsed;
+  return parsed instanceof Error ? `cannot use ${path}: ${parsed.message}` : parsed;
 }
 
-function classifyConnectError(err: Error & { level?: string; code?: string }, target: SshTarget, hostKeyVerdict: string): TransportError {
+function classifyConnectError(err: Error & { level?: string; code?: string }, target: SshTarget, hostKeyVerdict: string, unusable: string[]): TransportError {
   const where = `${target.access.user}@${target.address}:${target.access.port}`;
   if (hostKeyVerdict) return new TransportError(hostKeyVerdict.startsWith('HOST KEY CHANGED') ? 'host-key-changed' : 'host-key-unknown', hostKeyVerdict);
   switch (err.code) {
@@ -217,7 +223,7 @@ function classifyConnectError(err: Error & { level?: string; code?: string }, ta
       return new TransportError('connection-lost', `connection to ${where} was reset`);
   }
   if (err.level === 'client-timeout') return new TransportError('connect-timeout', `${where}: no SSH handshake within ${target.connectTimeoutMs / 1000} s`);
-  if (err.level === 'client-authentication') return new TransportError('auth-failed', `${where}: authentication failed (methods tried: ${describeAuth(target.access)})`);
+  if (err.level === 'client-authentication') return new TransportError('auth-failed', `${where}: authentication failed (methods tried: ${describeAuth(target.access)})${unusable.length ? `; ${unusable.join('; ')}` : ''}`);
   return new TransportError('protocol', `${where}: ${err.message}`);
 }
 

@@ -72,6 +72,10 @@ describe('ssh transport on a real sshd', { timeout: 300_000 }, () => {
     const unset = await fleetfix(['audit', '-i', inventory, MINIMAL]);
     assert.equal(unset.code, 1);
     assert.match(unset.stderr, /environment variable FF_TEST_PASSPHRASE is not set/);
+    const noPassphrase = inventoryWith('inventory.nopassphrase.yml', (t) => t.replace(fleet.operatorKey, key));
+    const refused = await fleetfix(['audit', '-i', noPassphrase, MINIMAL, '--output', 'json'], { env: { HOME: fleet.root, SSH_AUTH_SOCK: '' } });
+    assert.equal(refused.code, 3);
+    assert.match(hostResult(refused, 'h1').error!, /cannot use .*encrypted_ed25519: .*passphrase/i);
   });
 
   it('ssh-agent', async () => {
