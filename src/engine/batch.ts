@@ -24,14 +24,15 @@ export async function execBatch(transport: Transport, scripts: string[], opts: B
 
 /** Pure: cut the combined output back into per-script results. */
 export function splitBatch(result: ExecResult, marker: string, count: number): ExecResult[] {
-  const out: ExecResult[] = [];
-  const stdoutParts = result.stdout.split(`\n${marker}:end:`);
-  const stderrParts = result.stderr.split(`\n${marker}:`);
+  // A transport that merges stderr into stdout (a console) shows the stderr markers there: they are dropped first.
+  const stderrMarkers = new RegExp(`\\n${marker}:(?:begin|end):\\d+\\n`, 'g');
+  const stdoutParts = result.stdout.replace(stderrMarkers, '').split(`\n${marker}:end:`);
   const stderrById = new Map<number, string>();
-  for (const part of stderrParts) {
+  for (const part of result.stderr.split(`\n${marker}:`)) {
     const m = /^begin:(\d+)\n([\s\S]*)$/.exec(part);
     if (m) stderrById.set(Number(m[1]), m[2]!);
   }
+  const out: ExecResult[] = [];
   for (let i = 0; i < count && i < stdoutParts.length - 1; i++) {
     const stdout = i === 0 ? stdoutParts[0]! : stdoutParts[i]!.replace(/^\d+:\d+\n?/, '');
     const codeMatch = /^(\d+):(\d+)/.exec(stdoutParts[i + 1]!);

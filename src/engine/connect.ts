@@ -1,6 +1,7 @@
 // The access chain: SSH as configured, then each fallback; a changed host key stops the chain.
 import type { HostSpec, SshAccess } from '../config/inventory.js';
 import { CommandTransport } from '../transport/command.js';
+import { ConsoleTransport } from '../transport/console.js';
 import { SshTransport } from '../transport/ssh.js';
 import { TransportError, type Transport } from '../transport/types.js';
 
@@ -36,7 +37,7 @@ export function connectSsh(host: HostSpec, access: SshAccess, signal?: AbortSign
   );
 }
 
-/** Reach the host by the first path that works; every failed path is kept for the report. */
+/** Reach the host by the first path that works: SSH, each fallback, then the console. Every failed path is kept for the report. */
 export async function connectHost(host: HostSpec, signal?: AbortSignal): Promise<{ transport: Transport; attempts: AccessAttempt[] }> {
   if (host.transport === 'local') return { transport: CommandTransport.local(host.become === 'sudo', host.commandTimeoutMs), attempts: [] };
   if (host.transport === 'exec') return { transport: CommandTransport.exec(host.exec!, host.commandTimeoutMs), attempts: [] };
@@ -47,7 +48,16 @@ export async function connectHost(host: HostSpec, signal?: AbortSignal): Promise
     } catch (err) {
       if (!(err instanceof TransportError)) throw err;
       attempts.push({ access: access.label, error: err });
-      if (err.isSecurityEvent || signal?.aborted) break;
+      if (err.isSecurityEvent || signal?.aborted) throw new Unreachable(attempts);
+    }
+  }
+  if (host.console) {
+    try {
+      const transport = await ConsoleTransport.connect({ name: host.name, console: host.console, become: host.become, commandTimeoutMs: host.commandTimeoutMs }, signal);
+      return { transport, attempts };
+    } catch (err) {
+      if (!(err instanceof TransportError)) throw err;
+      attempts.push({ access: 'console', error: err });
     }
   }
   throw new Unreachable(attempts);

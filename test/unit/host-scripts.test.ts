@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { execBatch } from '../../src/engine/batch.js';
+import { execBatch, splitBatch } from '../../src/engine/batch.js';
 import { modules } from '../../src/modules/registry.js';
 import { CommandTransport } from '../../src/transport/command.js';
 import { shq } from '../../src/util/shell.js';
@@ -113,5 +113,16 @@ describe('authorized_key module on real files', () => {
     assert.equal(statSync(join(work, 'ak3')).mode & 0o777, 0o700);
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.equal(readFileSync(file, 'utf8'), `${key}\n`);
+  });
+});
+
+describe('splitBatch with stderr merged into stdout (a console)', () => {
+  it('drops the stderr markers and still finds every script and exit code', () => {
+    const m = '@@fleetfix:abc';
+    const stdout = `\n${m}:begin:0\na\n\n${m}:end:0:0\n\n${m}:end:0\n\n${m}:begin:1\nb\nwarning\n\n${m}:end:1:2\n\n${m}:end:1\n`;
+    assert.deepEqual(splitBatch({ code: 0, stdout, stderr: '' }, m, 2), [
+      { code: 0, stdout: 'a\n', stderr: '' },
+      { code: 2, stdout: 'b\nwarning\n', stderr: '' },
+    ]);
   });
 });
