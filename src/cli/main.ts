@@ -4,6 +4,7 @@ import { ConfigError, ConfigErrors } from '../config/errors.js';
 import { inventoryJsonSchema, playbookJsonSchema } from '../config/json-schema.js';
 import { modules } from '../modules/registry.js';
 import { EXIT } from '../report/model.js';
+import { runDiagnose } from './diagnose-command.js';
 import { runFleetCommand, type CommonOptions } from './run-command.js';
 
 function withCommonOptions(cmd: Command): Command {
@@ -44,6 +45,11 @@ export async function main(argv: string[]): Promise<number> {
   fleetCommand('plan', 'checks and what each fix would change, as diffs; never changes a host');
   fleetCommand('apply', 'plan, confirm, apply, re-check, verify SSH access');
   fleetCommand('validate', 'parse and check the files; connects to nothing');
+  withCommonOptions(program.command('diagnose').description('why SSH to each host fails, seen from this machine').argument('[host...]', 'hosts or groups (default: all)')).action(
+    async (hosts: string[], opts: CommonOptions) => {
+      exitCode = await runDiagnose(hosts, opts);
+    },
+  );
   program
     .command('schema')
     .description('print the JSON Schema (draft-07) for editors')

@@ -4,6 +4,7 @@ import { CommandTransport } from '../transport/command.js';
 import { ConsoleTransport } from '../transport/console.js';
 import { SshTransport } from '../transport/ssh.js';
 import { TransportError, type Transport } from '../transport/types.js';
+import { probeHost, type Probe } from '../diagnose/probe.js';
 
 export interface AccessAttempt {
   access: string;
@@ -11,7 +12,10 @@ export interface AccessAttempt {
 }
 
 export class Unreachable extends Error {
-  constructor(readonly attempts: AccessAttempt[]) {
+  constructor(
+    readonly attempts: AccessAttempt[],
+    readonly diagnosis?: Promise<Probe>,
+  ) {
     super(attempts.map((a) => `${a.access}: ${a.error.message}`).join('; '));
     this.name = 'Unreachable';
   }
@@ -37,28 +41,36 @@ export function connectSsh(host: HostSpec, access: SshAccess, signal?: AbortSign
   );
 }
 
-/** Reach the host by the first path that works: SSH, each fallback, then the console. Every failed path is kept for the report. */
-export async function connectHost(host: HostSpec, signal?: AbortSignal): Promise<{ transport: Transport; attempts: AccessAttempt[] }> {
+/**
+ * Reach the host by the first path that works: SSH, each fallback, then the console. Every failed path is kept for
+ * the report, and once SSH has failed, a diagnosis from this machine runs alongside the fallbacks.
+ */
+export async function connectHost(host: HostSpec, signal?: AbortSignal): Promise<{ transport: Transport; attempts: AccessAttempt[]; diagnosis?: Promise<Probe> }> {
   if (host.transport === 'local') return { transport: CommandTransport.local(host.become === 'sudo', host.commandTimeoutMs), attempts: [] };
   if (host.transport === 'exec') return { transport: CommandTransport.exec(host.exec!, host.commandTimeoutMs), attempts: [] };
   const attempts: AccessAttempt[] = [];
+  let diagnosis: Promise<Probe> | undefined;
   for (const access of [host.ssh, ...host.fallbacks]) {
     try {
-      return { transport: await connectSsh(host, access, signal), attempts };
+      return { transport: await connectSsh(host, access, signal), attempts, diagnosis };
     } catch (err) {
       if (!(err instanceof TransportError)) throw err;
       attempts.push({ access: access.label, error: err });
-      if (err.isSecurityEvent || signal?.aborted) throw new Unreachable(attempts);
+      diagnosis ??= signal?.aborted ? undefined : probeHost(host, host.connectTimeoutMs);
+      // A changed host key is a security event: that host stops here, with no fallback.
+      if (err.isSecurityEvent || signal?.aborted) throw new Unreachable(attempts, diagnosis);
     }
   }
   if (host.console) {
     try {
       const transport = await ConsoleTransport.connect({ name: host.name, console: host.console, become: host.become, commandTimeoutMs: host.commandTimeoutMs }, signal);
-      return { transport, attempts };
+      return { transport, attempts, diagnosis };
     } catch (err) {
       if (!(err instanceof TransportError)) throw err;
       attempts.push({ access: 'console', error: err });
     }
+  } else {
+    attempts.push({ access: 'console', error: new TransportError('unreachable', 'no console configured for this host') });
   }
-  throw new Unreachable(attempts);
+  throw new Unreachable(attempts, diagnosis);
 }

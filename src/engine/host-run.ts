@@ -5,7 +5,7 @@ import { hostStatusFromChecks, type CheckResult, type HostResult } from '../repo
 import { TransportError, type ExecResult, type Transport } from '../transport/types.js';
 import { execBatch } from './batch.js';
 import { connectHost, connectSsh, Unreachable } from './connect.js';
-import { diagnosisFromError } from './diagnosis.js';
+import { asDiagnosis } from '../diagnose/causes.js';
 import type { ProgressSink } from './events.js';
 import type { HostJob, PreparedStep } from './prepare.js';
 
@@ -29,7 +29,7 @@ export interface HostSession {
 
 export function newSession(job: HostJob): HostSession {
   // Keys in the contract's order; undefined ones are left out of the JSON.
-  return { job, abort: new AbortController(), checks: [], startedAt: Date.now(), result: { name: job.host.name, address: job.host.address, status: 'compliant', access: undefined, diagnosis: undefined, error: undefined, durationMs: 0, checks: [] } };
+  return { job, abort: new AbortController(), checks: [], startedAt: Date.now(), result: { name: job.host.name, address: job.host.address, status: 'compliant', access: undefined, diagnosis: undefined, attempts: undefined, error: undefined, durationMs: 0, checks: [] } };
 }
 
 /** Plan semantics for every command: compliant, drift, unreachable or failed. */
@@ -38,16 +38,18 @@ export async function planHost(session: HostSession, progress: ProgressSink): Pr
   const { host } = job;
   progress.phase(host.name, 'connecting');
   try {
-    const { transport, attempts } = await connectHost(host, session.abort.signal);
+    const { transport, attempts, diagnosis } = await connectHost(host, session.abort.signal);
     session.transport = transport;
     result.access = transport.access;
-    if (attempts.length) result.diagnosis = diagnosisFromError(attempts[0]!.error);
+    if (attempts.length) result.attempts = attempts.map((a) => ({ access: a.access, error: redact(a.error.message) }));
+    if (diagnosis) result.diagnosis = asDiagnosis(await diagnosis);
   } catch (err) {
     if (!(err instanceof Unreachable)) throw err;
     result.status = 'unreachable';
-    result.error = err.message;
+    result.error = redact(err.message);
+    result.attempts = err.attempts.map((a) => ({ access: a.access, error: redact(a.error.message) }));
     // A connect cancelled by --timeout or Ctrl-C says nothing about the host.
-    if (!session.abort.signal.aborted) result.diagnosis = diagnosisFromError(err.attempts[0]?.error ?? err.lastError);
+    if (err.diagnosis && !session.abort.signal.aborted) result.diagnosis = asDiagnosis(await err.diagnosis);
     return finish(session);
   }
   progress.phase(host.name, 'checking');

@@ -30,6 +30,8 @@ export interface HostResult {
   status: HostStatus;
   access?: string;
   diagnosis?: Diagnosis;
+  /** The ways in that failed before `access` worked (or all of them, when unreachable), in order. */
+  attempts?: { access: string; error: string }[];
   error?: string;
   durationMs: number;
   checks: CheckResult[];

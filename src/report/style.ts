@@ -6,6 +6,8 @@ export interface Style {
   dim(text: string): string;
   bold(text: string): string;
   diffLine(line: string): string;
+  good(text: string): string;
+  bad(text: string): string;
 }
 
 const CODES: Record<string, [number, number]> = { green: [32, 39], red: [31, 39], yellow: [33, 39], cyan: [36, 39], dim: [2, 22], bold: [1, 22] };
@@ -19,6 +21,8 @@ export function makeStyle(enabled: boolean): Style {
     status: (s) => paint(STATUS_COLOR[s], s),
     dim: (t) => paint('dim', t),
     bold: (t) => paint('bold', t),
+    good: (t) => paint('green', t),
+    bad: (t) => paint('red', t),
     diffLine: (line) => (line.startsWith('+') && !line.startsWith('+++') ? paint('green', line) : line.startsWith('-') && !line.startsWith('---') ? paint('red', line) : line.startsWith('@@') ? paint('cyan', line) : line),
   };
 }

@@ -43,9 +43,10 @@ function table(hosts: HostResult[], style: Style): string {
 function hostDetails(h: HostResult, command: Command, opts: TextOptions): string {
   const { style } = opts;
   const shown = h.checks.filter((c) => opts.verbose || c.status !== 'pass' || c.findings);
-  if (!shown.length && !h.error && !h.diagnosis) return '';
+  if (!shown.length && !h.error && !h.diagnosis && !h.attempts) return '';
   const lines = [`${style.bold(h.name)} (${h.address}): ${style.status(h.status)}${h.access ? ` via ${h.access}` : ''}`];
-  if (h.error) lines.push(`  ${h.error}`);
+  if (h.error && !h.attempts) lines.push(`  ${h.error}`);
+  for (const a of h.attempts ?? []) lines.push(`  ${a.access}: ${a.error}`);
   if (h.diagnosis) lines.push(`  diagnosis: ${h.diagnosis.cause}: ${h.diagnosis.detail}`);
   for (const c of shown) {
     const label = c.kind === 'handler' ? `handler ${c.id}` : c.id;
@@ -67,4 +68,14 @@ function summaryLine(run: RunResult, style: Style): string {
   const parts = (['compliant', 'drift', 'fixed', 'unreachable', 'failed'] as const).filter((k) => s[k] > 0).map((k) => `${s[k]} ${style.status(k)}`);
   const verb = run.command === 'apply' ? 'made' : 'pending';
   return `${s.hosts} host${s.hosts === 1 ? '' : 's'}: ${parts.join(', ') || 'none'}; ${s.changes} change${s.changes === 1 ? '' : 's'} ${verb}`;
+}
+
+/** diagnose: one line per host, the cause and what it means. */
+export function renderDiagnosis(run: RunResult, style: Style): string {
+  const rows = run.hosts.map((h) => [h.name, h.address, h.diagnosis?.cause ?? '-', h.diagnosis?.detail ?? h.error ?? '']);
+  const header = ['HOST', 'ADDRESS', 'CAUSE', 'DETAIL'];
+  const widths = [0, 1, 2].map((i) => Math.max(header[i]!.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[], paint: (t: string) => string) => `${r.slice(0, 3).map((c, i) => (i === 2 ? paint(c.padEnd(widths[i]!)) : c.padEnd(widths[i]!))).join('  ')}  ${r[3]}`.trimEnd();
+  const s = run.summary;
+  return `${[style.bold(line(header, (t) => t)), ...rows.map((r) => line(r, r[2] === 'ok' ? style.good : style.bad))].join('\n')}\n\n${s.hosts} host${s.hosts === 1 ? '' : 's'}: ${s.compliant} ok, ${s.unreachable} with SSH trouble\n`;
 }

@@ -21,6 +21,8 @@ const PASSWORD = /password: *$/i;
 const INCORRECT = /login incorrect|authentication failure|permission denied/i;
 const PROMPT = /[#$%>] *$/;
 const MAX_DIALOGUE_STEPS = 12;
+/** How long a silent console gets before one Enter wakes it. */
+const WAKE_AFTER_MS = 1500;
 
 export class ConsoleTransport implements Transport {
   readonly access = 'console';
@@ -72,16 +74,24 @@ export class ConsoleTransport implements Transport {
     this.child?.kill();
   }
 
-  /** Answer login and password prompts until a shell prompt shows; an already logged-in shell is fine as it is. */
+  /**
+   * Answer login and password prompts until a shell prompt shows; an already logged-in shell is fine as it is.
+   * A console that says nothing at first gets one Enter to wake it: sent blindly, it would answer `login:` with an
+   * empty name and shift every later answer by one prompt.
+   */
   private async login(): Promise<void> {
     const { console: c, name } = this.target;
-    this.stream.write('\r');
+    const anyPrompt = new RegExp(`${LOGIN.source}|${PASSWORD.source}|${PROMPT.source}`, 'i');
+    const timedOut = (e: Error) => {
+      throw new TransportError('connect-timeout', `console of ${name}: no login or shell prompt (${e.message})`);
+    };
+    let next = await this.buffer.waitFor(anyPrompt, Math.min(WAKE_AFTER_MS, c.promptTimeoutMs)).catch(() => {
+      this.stream.write('\r');
+      return this.buffer.waitFor(anyPrompt, c.promptTimeoutMs).catch(timedOut);
+    });
     for (let step = 0; step < MAX_DIALOGUE_STEPS; step++) {
-      const { match, before } = await this.buffer.waitFor(new RegExp(`${LOGIN.source}|${PASSWORD.source}|${PROMPT.source}`, 'i'), c.promptTimeoutMs).catch((e: Error) => {
-        throw new TransportError('connect-timeout', `console of ${name}: no login or shell prompt (${e.message})`);
-      });
-      const seen = before + match[0];
-      if (INCORRECT.test(seen) && step > 0) throw new TransportError('auth-failed', `console of ${name}: login as ${c.user} was refused`);
+      const { match, before } = next;
+      if (INCORRECT.test(before + match[0]) && step > 0) throw new TransportError('auth-failed', `console of ${name}: login as ${c.user} was refused`);
       if (PASSWORD.test(match[0])) {
         if (c.password === undefined) throw new TransportError('auth-failed', `console of ${name} asks for a password and none is configured (console.password)`);
         this.stream.write(`${c.password}\r`);
@@ -90,6 +100,7 @@ export class ConsoleTransport implements Transport {
       } else {
         return;
       }
+      next = await this.buffer.waitFor(anyPrompt, c.promptTimeoutMs).catch(timedOut);
     }
     throw new TransportError('auth-failed', `console of ${name}: no shell after ${MAX_DIALOGUE_STEPS} prompts`);
   }

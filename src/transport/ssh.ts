@@ -148,14 +148,7 @@ function buildConfig(target: SshTarget, hostKey: { verdict: string }, unusable: 
   if (target.name !== target.address) names.push(lookupName(target.name, access.port));
   const knownTypes = knownKeyTypes(store.all(), names);
   const serverHostKey = knownTypes.flatMap((t) => HOST_KEY_ALGOS[t] ?? []);
-  const auth: (PublicKeyAuthMethod | AgentAuthMethod | PasswordAuthMethod)[] = [];
-  for (const path of access.identities) {
-    const key = loadKey(path, access.passphrase);
-    if (typeof key === 'string') unusable.push(key);
-    else auth.push({ type: 'publickey', username: access.user, key });
-  }
-  if (access.agent) auth.push({ type: 'agent', username: access.user, agent: access.agent });
-  if (access.password !== undefined) auth.push({ type: 'password', username: access.user, password: access.password });
+  const auth = authMethods(access, unusable);
   return {
     host: target.address,
     port: access.port,
@@ -191,6 +184,19 @@ function buildConfig(target: SshTarget, hostKey: { verdict: string }, unusable: 
       }
     },
   } as ConnectConfig;
+}
+
+/** Every way `access` may authenticate, in order: keys, agent, password. Keys that cannot be loaded go to `unusable`. */
+export function authMethods(access: SshAccess, unusable: string[]): (PublicKeyAuthMethod | AgentAuthMethod | PasswordAuthMethod)[] {
+  const auth: (PublicKeyAuthMethod | AgentAuthMethod | PasswordAuthMethod)[] = [];
+  for (const path of access.identities) {
+    const key = loadKey(path, access.passphrase);
+    if (typeof key === 'string') unusable.push(key);
+    else auth.push({ type: 'publickey', username: access.user, key });
+  }
+  if (access.agent) auth.push({ type: 'agent', username: access.user, agent: access.agent });
+  if (access.password !== undefined) auth.push({ type: 'password', username: access.user, password: access.password });
+  return auth;
 }
 
 /** The parsed key, or why it cannot be used. */

@@ -1,0 +1,40 @@
+// fleetfix diagnose: why SSH to each host fails, seen from this machine; connects to nothing but the SSH ports.
+import pLimit from 'p-limit';
+import { loadInventory, localInventory } from '../config/inventory.js';
+import { limitHosts } from '../config/limit.js';
+import { redact } from '../config/secrets.js';
+import { probeHost } from '../diagnose/probe.js';
+import { asDiagnosis } from '../diagnose/causes.js';
+import { exitCodeFor, runResult, type HostResult } from '../report/model.js';
+import { colorWanted, makeStyle } from '../report/style.js';
+import { renderDiagnosis } from '../report/text.js';
+import { PlainProgress } from './progress.js';
+import type { CommonOptions } from './run-command.js';
+
+export async function runDiagnose(hostNames: string[], opts: CommonOptions): Promise<number> {
+  const inventory = opts.inventory ? loadInventory(opts.inventory) : localInventory();
+  const hosts = limitHosts(inventory, [...hostNames, ...(opts.limit ? [opts.limit] : [])].join(',') || undefined);
+  const progress = new PlainProgress(process.stderr);
+  const limit = pLimit(opts.forks);
+  progress.start(hosts.length, 'diagnose');
+  const results = await Promise.all(
+    hosts.map((host) =>
+      limit(async (): Promise<HostResult> => {
+        const started = Date.now();
+        progress.phase(host.name, 'connecting');
+        const base = { name: host.name, address: host.address, checks: [] };
+        const result: HostResult =
+          host.transport !== 'ssh'
+            ? { ...base, status: 'compliant', diagnosis: { cause: 'not-ssh', detail: `reached by ${host.transport}, not SSH` }, durationMs: 0 }
+            : await probeHost(host, Math.min(host.connectTimeoutMs, opts.timeout * 1000)).then((p) => ({ ...base, status: p.cause === 'ok' ? 'compliant' : 'unreachable', diagnosis: asDiagnosis(p), durationMs: Date.now() - started }) as HostResult);
+        progress.done(result);
+        return result;
+      }),
+    ),
+  );
+  await progress.end();
+  const run = runResult('diagnose', results);
+  if (opts.output === 'json') process.stdout.write(`${redact(JSON.stringify(run, null, 2))}\n`);
+  else process.stdout.write(redact(renderDiagnosis(run, makeStyle(colorWanted(process.stdout, !opts.color)))));
+  return exitCodeFor(run.summary);
+}
