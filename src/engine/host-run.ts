@@ -1,6 +1,6 @@
 // One host's run: connect, gather every check in one round trip, plan; on apply, fix, run handlers, re-check, verify.
 import { redact } from '../config/secrets.js';
-import type { CheckPlan } from '../modules/types.js';
+import type { Change, CheckPlan } from '../modules/types.js';
 import { hostStatusFromChecks, type CheckResult, type HostResult } from '../report/model.js';
 import { TransportError, type ExecResult, type Transport } from '../transport/types.js';
 import { execBatch } from './batch.js';
@@ -75,8 +75,9 @@ export async function applyHost(session: HostSession, progress: ProgressSink): P
   try {
     const results = new Map(result.checks.map((c) => [c.id, c]));
     const toFix = session.checks.filter((c) => !c.plan.ok && !c.plan.error && c.plan.changes.length > 0);
-    const scripts = toFix.flatMap((c) => c.plan.changes.map((change) => ({ check: c, script: change.script })));
+    const scripts = toFix.flatMap((c) => c.plan.changes.map((change) => ({ check: c, change, script: change.script })));
     const ran = await execBatch(transport, scripts.map((s) => s.script), { stopOnError: true });
+    const applied = scripts.filter((_, i) => ran[i]?.code === 0).map((s) => ({ checkId: s.check.prepared.step.id, change: s.change }));
     let failed = false;
     scripts.forEach((s, i) => {
       const check = results.get(s.check.prepared.step.id)!;
@@ -94,10 +95,10 @@ export async function applyHost(session: HostSession, progress: ProgressSink): P
         check.message = check.changes.map((c) => c.summary).join('; ');
       }
     });
-    await runHandlers(session, failed, progress);
+    const handlers = await runHandlers(session, failed, progress);
     progress.phase(job.host.name, 'verifying');
     await recheck(session);
-    if (result.checks.some((c) => c.status === 'fixed') && job.host.transport === 'ssh') await verifySsh(session);
+    if (applied.length > 0 && job.host.transport === 'ssh') await closeTheLoop(session, applied, handlers);
   } catch (err) {
     return fail(session, err);
   }
@@ -166,7 +167,8 @@ function notifiers(session: HostSession, handlerId: string): string[] {
   return session.checks.filter((c) => c.prepared.step.notify.includes(handlerId)).map((c) => c.prepared.step.id);
 }
 
-async function runHandlers(session: HostSession, anyFailed: boolean, progress: ProgressSink): Promise<void> {
+/** Run the notified handlers once; returns the ones that ran, so that a rollback can run them again. */
+async function runHandlers(session: HostSession, anyFailed: boolean, progress: ProgressSink): Promise<PreparedStep[]> {
   const { result, transport } = session;
   const fixedIds = new Set(result.checks.filter((c) => c.kind === 'check' && c.status === 'fixed').map((c) => c.id));
   const notified = notifiedHandlers(session, (c) => fixedIds.has(c.prepared.step.id));
@@ -177,10 +179,10 @@ async function runHandlers(session: HostSession, anyFailed: boolean, progress: P
       r.message = 'not run: no notifying check changed anything';
     }
   }
-  if (notified.length === 0) return;
+  if (notified.length === 0) return [];
   if (anyFailed) {
     for (const h of notified) Object.assign(handlerResults.get(h.step.id) ?? {}, { status: 'skipped', message: 'not run: a fix on this host failed' });
-    return;
+    return [];
   }
   progress.phase(session.job.host.name, 'handlers');
   const planned = await gatherAndPlan(transport!, notified);
@@ -197,6 +199,7 @@ async function runHandlers(session: HostSession, anyFailed: boolean, progress: P
     else if (bad) Object.assign(r, { status: 'error', message: `handler failed: ${redact(firstLines(bad?.stderr ?? 'not run')) || `exit ${bad?.code}`}` });
     else Object.assign(r, { status: 'fixed', message: r.changes.map((c) => c.summary).join('; ') || 'ran' });
   }
+  return notified;
 }
 
 /** After the fixes and handlers, every check again: fixes must hold; observations get their new reading. */
@@ -217,17 +220,45 @@ async function recheck(session: HostSession): Promise<void> {
   }
 }
 
-/** A fresh SSH login over the primary path proves the host is reachable after its fixes. */
-async function verifySsh(session: HostSession): Promise<void> {
+/**
+ * Only a fresh SSH login over the primary path, with the operator's key, proves the host is reachable: until then it
+ * is not fixed. When the changes were made over that very path (SSH worked before) and the new login fails, the
+ * changes locked the host out: each is undone over the session still open, the handlers run again, and the
+ * host is reported failed with what happened. No fix may leave a host less reachable than it was.
+ */
+async function closeTheLoop(session: HostSession, applied: { checkId: string; change: Change }[], handlers: PreparedStep[]): Promise<void> {
+  const { result } = session;
+  const failure = await loginFails(session);
+  if (!failure) return;
+  if (session.transport!.access !== 'ssh') {
+    result.error = `fixed over ${session.transport!.access}, but a new SSH login still fails: ${failure.message}`;
+    return;
+  }
+  const undo = applied.filter((a) => a.change.rollback).reverse();
+  const undone = await execBatch(session.transport!, undo.map((a) => a.change.rollback!), { stopOnError: false });
+  const byId = new Map(result.checks.map((c) => [c.id, c]));
+  undo.forEach((a, i) => {
+    const check = byId.get(a.checkId)!;
+    Object.assign(check, { status: 'error', message: `rolled back (${undone[i]?.code === 0 ? 'restored' : `restore failed: ${redact(firstLines(undone[i]?.stderr || undone[i]?.stdout || 'no answer'))}`}): after ${a.change.summary}, a new SSH login failed` });
+  });
+  if (handlers.length) {
+    const replanned = await gatherAndPlan(session.transport!, handlers);
+    await execBatch(session.transport!, replanned.flatMap((p) => p.plan.changes.map((c) => c.script)), { stopOnError: true });
+  }
+  const still = await loginFails(session);
+  result.error = `a new SSH login failed after the changes (${failure.message}); ${undo.length} change${undo.length === 1 ? '' : 's'} rolled back over the open session${handlers.length ? ' and handlers run again' : ''}: ${still ? `SSH STILL FAILS: ${still.message}` : 'SSH works again'}`;
+}
+
+async function loginFails(session: HostSession): Promise<TransportError | undefined> {
   const { host } = session.job;
   try {
     const fresh = await connectSsh(host, host.ssh, session.abort.signal);
     const probe = await fresh.exec('exit 0');
     await fresh.close();
-    if (probe.code !== 0) throw new TransportError('protocol', `verification command exited ${probe.code}`);
+    return probe.code === 0 ? undefined : new TransportError('protocol', `the verification command exited ${probe.code}`);
   } catch (err) {
     if (!(err instanceof TransportError)) throw err;
-    session.result.error = `fixed, but a new SSH login failed: ${err.message}`;
+    return err;
   }
 }
 

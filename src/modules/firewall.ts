@@ -103,6 +103,7 @@ function iptablesChange(f: Family, backend: 'nft' | 'legacy', before: string, ve
     summary: `${bin}: insert ACCEPT tcp dport ${port} ahead of ${verdict.by}${persist ? `; save to ${persist}` : ''}`,
     diff: unifiedDiff(`${bin}-save -t filter (${f.label})`, before, iptablesAfter(before, verdict, port)),
     script: lines.join('\n'),
+    rollback: `if ${bin} -C INPUT ${args} 2>/dev/null; then ${bin} -D INPUT ${args}; fi`,
   };
 }
 
@@ -126,6 +127,7 @@ function nftChange(text: string, verdict: Verdict & { blocked: true }, port: num
     summary: `nftables ${verdict.chain}: ${verdict.before === undefined ? 'add' : 'insert'} "tcp dport ${port} accept" ahead of ${verdict.by}${persist ? `; save to ${persist}` : ''}`,
     diff: unifiedDiff('nft list ruleset', text, nftTextAfter(text, verdict.chain, verdict.before, rule)),
     script: lines.join('\n'),
+    rollback: `ff_h=$(${list} | grep -F ${shq(COMMENT)} | sed -n 's/.*# handle \\([0-9]*\\)$/\\1/p' | head -n 1); [ -z "$ff_h" ] || nft delete rule ${shq(family)} ${shq(table)} ${shq(chain)} handle "$ff_h"`,
   };
 }
 

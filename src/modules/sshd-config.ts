@@ -112,6 +112,7 @@ if ff_out=$(ff_sshd -T 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effective
           diff: changed.map((f) => unifiedDiff(f.path, f.text, edited.get(f.path)!)).join('\n'),
           preflight: `${SSHD_FN}\n${validate}`,
           script: writeScript(changed.map((f) => ({ path: f.path, before: f.text, after: edited.get(f.path)! })), validate),
+          rollback: changed.map((f) => `ff_b=$(ls -1 -- ${shq(f.path)}.fleetfix-*.bak 2>/dev/null | sort | tail -n 1); [ -n "$ff_b" ] && cp -p -- "$ff_b" ${shq(f.path)}`).join('\n'),
         },
       ],
     };

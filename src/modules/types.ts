@@ -9,6 +9,8 @@ export interface Change {
   script: string;
   /** A read-only script run while planning (dry runs too): a non-zero exit means the host would refuse the change. */
   preflight?: string;
+  /** Undoes `script` (restores the backup it made), run when the change left the host unreachable over SSH. */
+  rollback?: string;
 }
 
 /** What a module concluded about one check on one host. */
