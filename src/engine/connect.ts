@@ -25,20 +25,21 @@ export class Unreachable extends Error {
   }
 }
 
-export function connectSsh(host: HostSpec, access: SshAccess, signal?: AbortSignal): Promise<SshTransport> {
-  return SshTransport.connect(
-    {
-    name: host.name,
-    address: host.address,
-    access,
-    knownHosts: host.knownHosts,
-    hostKeyPolicy: host.hostKeyPolicy,
-    become: host.become,
-    connectTimeoutMs: host.connectTimeoutMs,
-    commandTimeoutMs: host.commandTimeoutMs,
-    },
-    signal,
-  );
+/** SSH to the host with `access`; through its jump host when it has one, each with its own host key check. */
+export async function connectSsh(host: HostSpec, access: SshAccess, signal?: AbortSignal): Promise<SshTransport> {
+  const base = { knownHosts: host.knownHosts, hostKeyPolicy: host.hostKeyPolicy, connectTimeoutMs: host.connectTimeoutMs, commandTimeoutMs: host.commandTimeoutMs };
+  let via: SshTransport | undefined;
+  if (access.jump) {
+    const j = access.jump;
+    via = await SshTransport.connect({ ...base, name: `jump ${j.address}`, address: j.address, access: { label: 'jump', port: j.port, user: j.user, identities: j.identities, password: j.password, agent: access.agent, passphrase: access.passphrase } }, signal);
+  }
+  try {
+    const sock = via ? await via.forwardOut(host.address, access.port) : undefined;
+    return await SshTransport.connect({ ...base, name: host.name, address: host.address, access, become: host.become, sock, via }, signal);
+  } catch (err) {
+    await via?.close();
+    throw err;
+  }
 }
 
 /**

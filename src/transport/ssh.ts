@@ -21,6 +21,8 @@ export interface SshTarget {
   commandTimeoutMs: number;
   /** An already open stream to the host (a jump host's forwardOut). */
   sock?: Duplex;
+  /** Closed together with this connection (the jump host it goes through). */
+  via?: SshTransport;
 }
 
 const KEX = ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521', 'diffie-hellman-group-exchange-sha256', 'diffie-hellman-group14-sha256', 'diffie-hellman-group16-sha512'] as const;
@@ -122,9 +124,20 @@ export class SshTransport implements Transport {
     });
   }
 
+  /** A TCP stream from this host to `address:port`, for reaching a host through this one (a jump host). */
+  forwardOut(address: string, port: number): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      this.client.forwardOut('127.0.0.1', 0, address, port, (err, stream) => {
+        if (err) reject(new TransportError('unreachable', `jump host ${this.target.name} cannot reach ${address}:${port}: ${err.message}`));
+        else resolve(stream);
+      });
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.target.via) await this.target.via.close();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 2000);
       this.client.once('close', () => {
