@@ -23,6 +23,7 @@ const PROMPT = /[#$%>] *$/;
 const MAX_DIALOGUE_STEPS = 12;
 /** How long a silent console gets before one Enter wakes it. */
 const WAKE_AFTER_MS = 1500;
+const LOGOUT_WAIT_MS = 2000;
 
 export class ConsoleTransport implements Transport {
   readonly access = 'console';
@@ -67,8 +68,16 @@ export class ConsoleTransport implements Transport {
   /** Log out (the shell fleetfix started replaced the login shell) and drop the stream. */
   async close(): Promise<void> {
     if (!this.stream.destroyed && !this.broken) {
-      this.stream.write('exit\n');
-      await new Promise((r) => setTimeout(r, 200));
+      // The session is over when the far end hangs up; a console server that keeps the line open gets 2 s.
+      const hungUp = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, LOGOUT_WAIT_MS);
+        this.stream.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      this.stream.end('exit\n');
+      await hungUp;
     }
     this.stream.destroy();
     this.child?.kill();

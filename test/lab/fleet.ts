@@ -24,6 +24,8 @@ export interface LabHost {
   address6: string;
   consolePort: number;
   dir: string;
+  /** The host's network namespace: `ip netns pids` lists exactly its processes. */
+  netns: string;
   /** Run a script inside the host as root, through the lab's own access (not SSH). */
   sh(script: string): Promise<Exec>;
 }
@@ -164,6 +166,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
         address6: `fd00:ff:${slot}::${11 + i}`,
         consolePort: 20000 + slot * 100 + i + 1,
         dir,
+        netns: `fflab${slot}-${name}`,
         sh: (script: string) => run(LAB_SH, ['host-sh', dir], script),
       };
     });
@@ -203,7 +206,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     writeFileSync(inventoryPath, `# fleetfix lab fleet ${slot}: ${hosts.length} hosts\n${stringify(inventory, { lineWidth: 0 })}`);
     const execInventory = {
       ...inventory,
-      hosts: Object.fromEntries(hosts.map((h) => [h.name, { address: h.address, exec: `nsenter --net=/run/netns/fflab${slot}-${h.name} --mount=${h.dir}/mnt --uts=${h.dir}/uts -- sh -s` }])),
+      hosts: Object.fromEntries(hosts.map((h) => [h.name, { address: h.address, exec: `nsenter --net=/run/netns/${h.netns} --mount=${h.dir}/mnt --uts=${h.dir}/uts -- sh -s` }])),
     };
     const execInventoryPath = join(root, 'inventory.exec.yml');
     writeFileSync(execInventoryPath, `# fleetfix lab fleet ${slot}, reached by nsenter\n${stringify(execInventory, { lineWidth: 0 })}`);
