@@ -156,8 +156,11 @@ describe('core: audit, plan, apply on a real fleet', { timeout: 600_000 }, () =>
     assert.equal(h2.status, 'unreachable');
     assert.equal(h2.diagnosis?.cause, 'host-key-changed');
     assert.match(h2.error!, /HOST KEY CHANGED/);
-    assert.equal(hostResult(run, 'h1').status, 'unreachable', 'h1 has no entry in this known_hosts: unknown under strict');
-    assert.equal(hostResult(run, 'h1').diagnosis?.cause, 'host-key-unknown');
+    assert.equal(h2.access, undefined, 'a changed key stops the host: no fallback, not even the console');
+    assert.deepEqual(h2.attempts!.map((a) => a.access), ['ssh']);
+    const h1 = hostResult(run, 'h1');
+    assert.equal(h1.diagnosis?.cause, 'host-key-unknown', 'h1 has no entry in this known_hosts: unknown under strict');
+    assert.equal(h1.access, 'console', 'an unknown key is no attack: the console, a path of its own, is tried');
     assert.equal(await accepted(), acceptedBefore, 'no login happened on h2');
   });
 

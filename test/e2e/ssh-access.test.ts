@@ -1,6 +1,6 @@
 // Every cause of "Connection refused" on a real fleet, several per host: audit names each, plan changes nothing
 // (files, firewall, sshd pid), apply fixes, the real ssh client logs in, a second apply changes nothing.
-// Hosts SSH cannot reach are worked on through the lab's own access (transport: exec) until the console path lands.
+// Hosts SSH cannot reach are worked on over their consoles, as an operator's would be.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -30,7 +30,7 @@ const failing = (run: CliRun, name: string) =>
     .map(([id]) => id)
     .filter((id) => id !== 'restart-sshd');
 const sshOnlyA9 = () => ['-i', fleet.inventoryPath, '--limit', 'a9'];
-const viaLab = () => ['-i', fleet.execInventoryPath, '--limit', '!a9'];
+const viaConsole = () => ['-i', fleet.inventoryPath, '--limit', '!a9'];
 
 describe('ssh-access: every cause, found and fixed', { timeout: 900_000 }, () => {
   before(async () => {
@@ -52,10 +52,11 @@ describe('ssh-access: every cause, found and fixed', { timeout: 900_000 }, () =>
   });
 
   it('audit names every cause (exit 2)', async () => {
-    const lab = await fleetfix(['audit', ...viaLab(), '--output', 'json']);
+    const lab = await fleetfix(['audit', ...viaConsole(), '--output', 'json']);
     const ssh = await fleetfix(['audit', ...sshOnlyA9(), '--output', 'json']);
     for (const [run, names] of [[lab, Object.keys(FAULTS).filter((n) => n !== 'a9')], [ssh, ['a9']]] as const) {
       assert.equal(run.code, 2, run.stderr);
+      for (const name of names) assert.equal(hostResult(run, name).access, name === 'a9' ? 'ssh' : 'console', name);
       for (const name of names) {
         assert.deepEqual(failing(run, name).sort(), [...FAULTS[name]![1]].sort(), name);
         const text = hostResult(run, name).checks.map((c) => c.message).join('\n');
@@ -66,7 +67,7 @@ describe('ssh-access: every cause, found and fixed', { timeout: 900_000 }, () =>
 
   it('plan leaves every host identical: files, iptables, ip6tables, nftables, sshd pid', async () => {
     const before = await digests();
-    const lab = await fleetfix(['plan', ...viaLab(), '--output', 'json']);
+    const lab = await fleetfix(['plan', ...viaConsole(), '--output', 'json']);
     const ssh = await fleetfix(['plan', ...sshOnlyA9(), '--output', 'json']);
     assert.equal(lab.code, 2, lab.stderr);
     assert.equal(ssh.code, 2, ssh.stderr);
@@ -81,7 +82,7 @@ describe('ssh-access: every cause, found and fixed', { timeout: 900_000 }, () =>
   });
 
   it('apply fixes every host; the real ssh client logs in over IPv4 and IPv6', async () => {
-    const lab = await fleetfix(['apply', '--yes', ...viaLab(), '--output', 'json']);
+    const lab = await fleetfix(['apply', '--yes', ...viaConsole(), '--output', 'json']);
     assert.equal(lab.code, 0, `${lab.stderr}\n${lab.stdout}`);
     const ssh = await fleetfix(['apply', '--yes', ...sshOnlyA9(), '--output', 'json']);
     assert.equal(ssh.code, 0, `${ssh.stderr}\n${ssh.stdout}`);
@@ -103,7 +104,7 @@ describe('ssh-access: every cause, found and fixed', { timeout: 900_000 }, () =>
 
   it('a second apply changes nothing', async () => {
     const before = await digests();
-    const lab = await fleetfix(['apply', '--yes', ...viaLab(), '--output', 'json']);
+    const lab = await fleetfix(['apply', '--yes', ...viaConsole(), '--output', 'json']);
     const ssh = await fleetfix(['apply', '--yes', ...sshOnlyA9(), '--output', 'json']);
     assert.equal(lab.code, 0, lab.stdout);
     assert.equal(ssh.code, 0, ssh.stdout);

@@ -5,6 +5,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
 import type { SshAccess } from '../../src/config/inventory.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import { TransportError } from '../../src/transport/types.js';
@@ -32,9 +33,12 @@ async function rejects(promise: Promise<unknown>, kind: TransportError['kind']):
   }
   assert.fail(`expected a ${kind} error`);
 }
+/** The lab inventory edited by `replace`, without the console: these tests are about SSH alone. */
 function inventoryWith(name: string, replace: (text: string) => string): string {
   const path = join(fleet.root, name);
-  writeFileSync(path, replace(readFileSync(fleet.inventoryPath, 'utf8')));
+  const inventory = parse(replace(readFileSync(fleet.inventoryPath, 'utf8')));
+  delete inventory.hosts.h1.console;
+  writeFileSync(path, stringify(inventory));
   return path;
 }
 
@@ -142,10 +146,17 @@ describe('ssh transport on a real sshd', { timeout: 300_000 }, () => {
     await t.close();
   });
 
+  it('transport: exec runs the same checks through a command of the operator (here nsenter)', async () => {
+    const audit = await fleetfix(['audit', '-i', fleet.execInventoryPath, MINIMAL, '--output', 'json']);
+    assert.equal(audit.code, 0, audit.stderr);
+    assert.equal(hostResult(audit, 'h1').access, 'exec');
+    assert.equal(hostResult(audit, 'h1').checks[0]!.status, 'pass');
+  });
+
   it('audit reports a refused port as unreachable with a diagnosis', async () => {
     const inventory = inventoryWith('inventory.refused.yml', (t) => t.replace('  user: root', '  user: root\n  port: 2999'));
     const audit = await fleetfix(['audit', '-i', inventory, MINIMAL, '--output', 'json']);
     assert.equal(audit.code, 3);
-    assert.equal(hostResult(audit, 'h1').diagnosis?.cause, 'sshd-not-listening');
+    assert.equal(hostResult(audit, 'h1').diagnosis?.cause, 'port-refused');
   });
 });
