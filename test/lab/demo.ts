@@ -1,4 +1,5 @@
-// npm run demo: a small lab fleet with broken SSH access, then audit, plan, apply and audit again, then teardown.
+// npm run demo: a small lab fleet with broken SSH access (some hosts refuse SSH altogether), then diagnose, audit,
+// plan, apply (over the consoles where SSH is refused) and audit again, then teardown.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createFleet } from './fleet.js';
@@ -11,6 +12,8 @@ const FAULTS: Record<string, [string, string]> = {
   db1: ["the operator's key is missing (another key stays)", "echo 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDalice alice' > /home/deploy/.ssh/authorized_keys"],
   db2: ['~deploy/.ssh does not exist', 'rm -rf /home/deploy/.ssh'],
   app1: ['MaxStartups 1:100:1, ip6tables DROP on 22', "echo 'MaxStartups 1:100:1' >> /etc/ssh/sshd_config && /etc/init.d/ssh restart >/dev/null && ip6tables -A INPUT -p tcp --dport 22 -j DROP"],
+  app2: ['sshd stopped: Connection refused (fixed over its console)', '/etc/init.d/ssh stop >/dev/null'],
+  app3: ['iptables DROP on 22, sshd on port 2222 (console)', "iptables -A INPUT -p tcp --dport 22 -j DROP && echo 'Port 2222' > /etc/ssh/sshd_config.d/10-port.conf && /etc/init.d/ssh restart >/dev/null"],
 };
 
 function fleetfix(args: string[]): Promise<number> {
@@ -30,6 +33,7 @@ try {
   }
   const inv = ['-i', fleet.inventoryPath, '--var', 'ssh_user=deploy'];
   const steps: [string[], number][] = [
+    [['diagnose', '-i', fleet.inventoryPath], 3],
     [['audit', ...inv], 2],
     [['plan', ...inv], 2],
     [['apply', '--yes', ...inv], 0],
