@@ -8,13 +8,13 @@ import { asDiagnosis } from '../diagnose/causes.js';
 import { exitCodeFor, runResult, type HostResult } from '../report/model.js';
 import { colorWanted, makeStyle } from '../report/style.js';
 import { renderDiagnosis } from '../report/text.js';
-import { PlainProgress } from './progress.js';
+import { progressFor } from './progress.js';
 import type { CommonOptions } from './run-command.js';
 
 export async function runDiagnose(hostNames: string[], opts: CommonOptions): Promise<number> {
   const inventory = opts.inventory ? loadInventory(opts.inventory) : localInventory();
   const hosts = limitHosts(inventory, [...hostNames, ...(opts.limit ? [opts.limit] : [])].join(',') || undefined);
-  const progress = new PlainProgress(process.stderr);
+  const progress = progressFor(opts.output);
   const limit = pLimit(opts.forks);
   progress.start(hosts.length, 'diagnose');
   const results = await Promise.all(

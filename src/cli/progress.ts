@@ -113,3 +113,8 @@ export class ListrProgress implements ProgressSink {
     await this.rendering;
   }
 }
+
+/** listr2 where a person watches stderr and reads text; plain lines for logs, pipes and JSON runs. */
+export function progressFor(output: 'text' | 'json'): ProgressSink {
+  return process.stderr.isTTY && output === 'text' ? new ListrProgress() : new PlainProgress(process.stderr);
+}

@@ -5,7 +5,6 @@ import { loadInventory, localInventory } from '../config/inventory.js';
 import { limitHosts } from '../config/limit.js';
 import { loadPlaybook } from '../config/playbook.js';
 import { redact } from '../config/secrets.js';
-import { silentProgress, type ProgressSink } from '../engine/events.js';
 import { prepareJobs } from '../engine/prepare.js';
 import { FleetRun } from '../engine/run.js';
 import { modules } from '../modules/registry.js';
@@ -13,7 +12,7 @@ import { EXIT, exitCodeFor, runResult, type Command, type RunResult } from '../r
 import { colorWanted, makeStyle } from '../report/style.js';
 import { renderText } from '../report/text.js';
 import { confirmApply } from './confirm.js';
-import { ListrProgress, PlainProgress } from './progress.js';
+import { progressFor } from './progress.js';
 import { parseVars } from './vars.js';
 
 export interface CommonOptions {
@@ -45,7 +44,7 @@ export async function runFleetCommand(command: Command | 'validate', playbookPat
   }
 
   const style = makeStyle(colorWanted(process.stdout, !opts.color));
-  const progress: ProgressSink = process.stderr.isTTY && opts.output === 'text' ? new ListrProgress() : process.env.FLEETFIX_QUIET ? silentProgress : new PlainProgress(process.stderr);
+  const progress = progressFor(opts.output);
   const run = new FleetRun({ command, forks: opts.forks, hostTimeoutMs: opts.timeout * 1000, progress });
   let interrupted = false;
   // A persistent listener (not `once`): with none left, signal-exit (via listr2) would re-raise SIGINT and kill us

@@ -10,5 +10,3 @@ export interface ProgressSink {
   /** Resolves once the renderer has drawn its last frame. */
   end(): Promise<void> | void;
 }
-
-export const silentProgress: ProgressSink = { start() {}, phase() {}, done() {}, end() {} };
