@@ -42,11 +42,13 @@ export async function connectSsh(host: HostSpec, access: SshAccess, signal?: Abo
   }
 }
 
+export type ConnectFn = (host: HostSpec, signal?: AbortSignal) => Promise<{ transport: Transport; attempts: AccessAttempt[]; diagnosis?: Promise<Probe> }>;
+
 /**
  * Reach the host by the first path that works: SSH, each fallback, then the console. Every failed path is kept for
  * the report, and once SSH has failed, a diagnosis from this machine runs alongside the fallbacks.
  */
-export async function connectHost(host: HostSpec, signal?: AbortSignal): Promise<{ transport: Transport; attempts: AccessAttempt[]; diagnosis?: Promise<Probe> }> {
+export const connectHost: ConnectFn = async (host, signal) => {
   if (host.transport === 'local') return { transport: CommandTransport.local(host.become === 'sudo', host.commandTimeoutMs), attempts: [] };
   if (host.transport === 'exec') return { transport: CommandTransport.exec(host.exec!, host.commandTimeoutMs), attempts: [] };
   const attempts: AccessAttempt[] = [];
@@ -74,4 +76,4 @@ export async function connectHost(host: HostSpec, signal?: AbortSignal): Promise
     attempts.push({ access: 'console', error: new TransportError('unreachable', 'no console configured for this host') });
   }
   throw new Unreachable(attempts, diagnosis);
-}
+};

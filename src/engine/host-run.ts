@@ -4,7 +4,7 @@ import type { Change, CheckPlan } from '../modules/types.js';
 import { hostStatusFromChecks, type CheckResult, type HostResult } from '../report/model.js';
 import { TransportError, type ExecResult, type Transport } from '../transport/types.js';
 import { execBatch } from './batch.js';
-import { connectHost, connectSsh, Unreachable } from './connect.js';
+import { connectSsh, Unreachable, type ConnectFn } from './connect.js';
 import { asDiagnosis } from '../diagnose/causes.js';
 import type { ProgressSink } from './events.js';
 import type { HostJob, PreparedStep } from './prepare.js';
@@ -33,12 +33,12 @@ export function newSession(job: HostJob): HostSession {
 }
 
 /** Plan semantics for every command: compliant, drift, unreachable or failed. */
-export async function planHost(session: HostSession, progress: ProgressSink): Promise<HostSession> {
+export async function planHost(session: HostSession, progress: ProgressSink, connect: ConnectFn): Promise<HostSession> {
   const { job, result } = session;
   const { host } = job;
   progress.phase(host.name, 'connecting');
   try {
-    const { transport, attempts, diagnosis } = await connectHost(host, session.abort.signal);
+    const { transport, attempts, diagnosis } = await connect(host, session.abort.signal);
     session.transport = transport;
     result.access = transport.access;
     if (attempts.length) result.attempts = attempts.map((a) => ({ access: a.access, error: redact(a.error.message) }));

@@ -4,9 +4,12 @@ import type { Command, HostResult } from '../report/model.js';
 import type { ProgressSink } from './events.js';
 import { applyHost, finish, newSession, planHost, type HostSession } from './host-run.js';
 import type { HostJob } from './prepare.js';
+import { connectHost, type ConnectFn } from './connect.js';
 
 export interface RunOptions {
   command: Command;
+  /** How hosts are reached; the access chain by default (a benchmark substitutes a simulated fleet). */
+  connect?: ConnectFn;
   forks: number;
   /** Per host, per phase (plan, then apply). */
   hostTimeoutMs: number;
@@ -22,7 +25,7 @@ export class FleetRun {
   /** Connect to every host, gather facts and plan. Connections stay open for `apply`. */
   async plan(jobs: HostJob[]): Promise<HostResult[]> {
     this.sessions = jobs.map(newSession);
-    await this.forEachHost(this.sessions, this.opts.command === 'apply' ? 'planning' : this.opts.command, (s) => planHost(s, this.opts.progress));
+    await this.forEachHost(this.sessions, this.opts.command === 'apply' ? 'planning' : this.opts.command, (s) => planHost(s, this.opts.progress, this.opts.connect ?? connectHost));
     return this.sessions.map(reported);
   }
 

@@ -1,0 +1,129 @@
+// The engine alone at 1,000 and 10,000 hosts: a simulated fleet answers with facts recorded on a real lab host
+// (bench/fixtures/ssh-access-facts.json), after a round trip of RTT +- jitter. Each configuration runs in a child
+// process of its own, so that its peak RSS is its own.
+//   npm run bench:scale -- [--hosts 1000,10000] [--forks 50,500,1000] [--rtt 30] [--jitter 10] [--broken 0.3]
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { PlainProgress } from '../src/cli/progress.js';
+import { DEFAULT_PLAYBOOK } from '../src/cli/run-command.js';
+import type { HostSpec } from '../src/config/inventory.js';
+import { loadPlaybook } from '../src/config/playbook.js';
+import type { ConnectFn } from '../src/engine/connect.js';
+import { prepareJobs } from '../src/engine/prepare.js';
+import { FleetRun } from '../src/engine/run.js';
+import { modules } from '../src/modules/registry.js';
+import { runResult } from '../src/report/model.js';
+import type { ExecResult, Transport } from '../src/transport/types.js';
+
+type Facts = Record<string, ExecResult>;
+const recorded = JSON.parse(readFileSync(new URL('./fixtures/ssh-access-facts.json', import.meta.url), 'utf8')) as { vars: Record<string, string>; states: Record<'healthy' | 'broken', Facts> };
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : fallback;
+}
+
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A host that answers fleetfix's batched scripts from the recorded facts of its current state. */
+class SimTransport implements Transport {
+  readonly access = 'sim';
+  constructor(
+    private state: 'healthy' | 'broken',
+    private readonly checkIds: string[],
+    private readonly latency: () => number,
+  ) {}
+
+  async exec(script: string): Promise<ExecResult> {
+    await delay(this.latency());
+    const marker = /@@fleetfix:[0-9a-f]+/.exec(script)![0];
+    const count = script.split(`${marker}:begin:`).length - 1;
+    const applying = script.includes('] || exit 0;');
+    let outputs: ExecResult[];
+    if (applying) {
+      this.state = 'healthy';
+      outputs = Array.from({ length: count }, () => ({ code: 0, stdout: '', stderr: '' }));
+    } else {
+      const ids = count === this.checkIds.length ? this.checkIds : ['restart-sshd'];
+      outputs = ids.map((id) => recorded.states[this.state][id]!);
+    }
+    return {
+      code: 0,
+      stdout: outputs.map((o, i) => `${o.stdout}\n${marker}:end:${i}:${o.code}\n`).join(''),
+      stderr: outputs.map((o, i) => `\n${marker}:begin:${i}\n${o.stderr}\n${marker}:end:${i}\n`).join(''),
+    };
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function one(hosts: number, forks: number, command: 'audit' | 'apply', rtt: number, jitter: number, brokenShare: number) {
+  const playbook = loadPlaybook(DEFAULT_PLAYBOOK, [...modules.keys()]);
+  const specs: HostSpec[] = Array.from({ length: hosts }, (_, i) => ({
+    name: `sim${i}`,
+    address: `sim${i}`,
+    transport: 'exec',
+    exec: 'simulated',
+    groups: [],
+    ssh: { label: 'ssh', port: 22, user: 'root', identities: [] },
+    fallbacks: [],
+    knownHosts: '/dev/null',
+    hostKeyPolicy: 'strict',
+    connectTimeoutMs: 10_000,
+    commandTimeoutMs: 60_000,
+    vars: {},
+  }));
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const jobs = prepareJobs(specs, [playbook], recorded.vars);
+  const checkIds = jobs[0]!.checks.filter((c) => !c.skip).map((c) => c.step.id);
+  const latency = () => Math.max(0, rtt + (Math.random() * 2 - 1) * jitter);
+  const broken = new Set(specs.filter((_, i) => i < hosts * brokenShare).map((h) => h.name));
+  // A handshake costs about three round trips.
+  const connect: ConnectFn = async (host) => {
+    await delay(latency() * 3);
+    return { transport: new SimTransport(broken.has(host.name) ? 'broken' : 'healthy', checkIds, latency), attempts: [] };
+  };
+  let lines = 0;
+  let bytes = 0;
+  const sink = new Writable({
+    write(chunk: Buffer, _e, done) {
+      lines += chunk.toString().split('\n').length - 1;
+      bytes += chunk.length;
+      done();
+    },
+  });
+  const run = new FleetRun({ command, forks, hostTimeoutMs: 300_000, progress: new PlainProgress(sink), connect });
+  let results = await run.plan(jobs);
+  if (command === 'apply') results = await run.apply();
+  await run.close();
+  const wall = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  const summary = runResult(command, results).summary;
+  return { hosts, forks, command, rttMs: rtt, jitterMs: jitter, wallS: +wall.toFixed(2), cpuS: +((used.user + used.system) / 1e6).toFixed(2), cpuMsPerHost: +((used.user + used.system) / 1e3 / hosts).toFixed(2), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), progressLines: lines, progressBytes: bytes, summary };
+}
+
+if (process.argv.includes('--one')) {
+  const [hosts, forks, command] = process.argv.slice(process.argv.indexOf('--one') + 1);
+  const result = await one(Number(hosts), Number(forks), command as 'audit' | 'apply', Number(arg('rtt', '30')), Number(arg('jitter', '10')), Number(arg('broken', '0.3')));
+  process.stdout.write(JSON.stringify(result));
+} else {
+  const rows = [];
+  for (const hosts of arg('hosts', '1000,10000').split(',').map(Number)) {
+    for (const forks of arg('forks', '50,500,1000').split(',').map(Number)) {
+      for (const command of ['audit', 'apply']) {
+        const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--one', String(hosts), String(forks), command, ...process.argv.slice(2)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+        if (child.status !== 0) throw new Error(`${hosts} hosts, forks ${forks}, ${command}: ${child.stderr}`);
+        const row = JSON.parse(child.stdout);
+        rows.push(row);
+        process.stdout.write(`${String(hosts).padStart(6)} hosts  forks ${String(forks).padStart(4)}  ${command.padEnd(5)}  ${String(row.wallS).padStart(6)} s wall  ${String(row.cpuMsPerHost).padStart(5)} ms CPU/host  ${String(row.peakRssMiB).padStart(5)} MiB peak RSS  ${row.progressLines} progress lines  (${row.summary.compliant} compliant, ${row.summary.drift} drift, ${row.summary.fixed} fixed)\n`);
+      }
+    }
+  }
+  const file = new URL(`./results/scale-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.json`, import.meta.url);
+  writeFileSync(file, `${JSON.stringify({ machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, rows }, null, 1)}\n`);
+  process.stdout.write(`written ${fileURLToPath(file)}\n`);
+}
