@@ -1,4 +1,5 @@
 // authorized_key module: a public key is present in (or absent from) a user's authorized_keys, other lines untouched.
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { appendKeyLine, parseAuthorizedKey, removeKey, sameKey } from '../facts/authorized-keys.js';
 import { parseStat, statScript } from '../facts/files.js';
@@ -32,7 +33,7 @@ export const authorizedKeyModule = defineModule({
       `printf 'file=%s\\ndir=%s\\n' "$ff_file" "$ff_dir"`,
       statScript('dir_stat', 'ff_dir'),
       statScript('file_stat', 'ff_file'),
-      `if [ -f "$ff_file" ]; then printf 'sha256=%s\\n' "$(sha256sum < "$ff_file" | cut -d' ' -f1)"; printf 'content=%s\\n' "$(base64 < "$ff_file" | tr -d '\\n')"; fi`,
+      `if [ -f "$ff_file" ]; then printf 'content=%s\\n' "$(base64 < "$ff_file" | tr -d '\\n')"; fi`,
     ].join('\n');
   },
   plan(p: Params, facts): CheckPlan {
@@ -52,7 +53,8 @@ export const authorizedKeyModule = defineModule({
 
     if (fileStat !== 'absent' && fileStat.type !== 'file') return fail(`${file} is not a regular file; not touching it`);
     if (dirStat !== 'absent' && dirStat.type !== 'directory') return fail(`${dir} is not a directory; not touching it`);
-    const before = fileStat === 'absent' ? '' : Buffer.from(first(r, 'content') ?? '', 'base64').toString('utf8');
+    const raw = fileStat === 'absent' ? Buffer.alloc(0) : Buffer.from(first(r, 'content') ?? '', 'base64');
+    const before = raw.toString('utf8');
     const present = before.split('\n').some((line) => {
       const parsed = parseAuthorizedKey(line);
       return parsed !== undefined && sameKey(parsed, key);
@@ -71,7 +73,7 @@ export const authorizedKeyModule = defineModule({
     changes.push({
       summary: wantPresent ? (fileStat === 'absent' ? `create ${file} with key ${label}` : `add key ${label} to ${file}`) : `remove key ${label} from ${file}`,
       diff: unifiedDiff(file, before, after, fileStat === 'absent'),
-      script: atomicWriteScript({ path: file, content: after, expectSha256: fileStat === 'absent' ? null : first(r, 'sha256')!, createMode: '0600', createOwner: owner }),
+      script: atomicWriteScript({ path: file, content: after, expectSha256: fileStat === 'absent' ? null : createHash('sha256').update(raw).digest('hex'), createMode: '0600', createOwner: owner }),
     });
     return { ok: false, message: changes.map((c) => c.summary).join('; '), changes };
   },

@@ -39,13 +39,17 @@ export const firewallModule = defineModule({
       `if command -v ufw >/dev/null 2>&1 && ufw status 2>/dev/null | grep -q '^Status: active'; then echo ufw=active; ufw status | sed 's/^/ufw_rule=/'; fi`,
       `if command -v firewall-cmd >/dev/null 2>&1 && [ "$(firewall-cmd --state 2>/dev/null)" = running ]; then echo firewalld=running; firewall-cmd --query-port=${port}/tcp >/dev/null 2>&1 && echo firewalld_open=port; firewall-cmd --query-service=ssh >/dev/null 2>&1 && echo firewalld_open=service; fi`,
     ];
+    // nftables first (the text listing, only for the diff, where something could drop or reject). iptables-nft keeps
+    // its rules in the tables "ip filter" and "ip6 filter": where nft lists no such table, iptables-nft-save (the
+    // costliest fact here) has nothing to show and is not run.
+    lines.push(`ff_nft=; if command -v nft >/dev/null 2>&1; then ff_nft=$(${NFT_JSON}); printf 'nft_json=%s\\n' "$(printf '%s' "$ff_nft" | base64 | tr -d '\\n')"; case "$ff_nft" in *'"drop"'*|*'"reject"'*|*'"policy": "drop"'*) printf 'nft_text=%s\\n' ${b64(NFT_TEXT)} ;; esac; fi`);
     for (const f of FAMILIES) {
-      lines.push(`if command -v ${f.tool}-nft-save >/dev/null 2>&1; then printf 'ipt_nft_v${f.v}=%s\\n' ${b64(saveFilter(`${f.tool}-nft-save`))}; fi`);
+      const table = `"family": "${f.family}", "name": "filter"`;
+      lines.push(`if command -v ${f.tool}-nft-save >/dev/null 2>&1; then case "$ff_nft" in ''|*'${table}'*) printf 'ipt_nft_v${f.v}=%s\\n' ${b64(saveFilter(`${f.tool}-nft-save`))} ;; esac; fi`);
       // Legacy tables are read only where they already exist: listing them would create them.
       lines.push(`if grep -qx filter ${f.names} 2>/dev/null && command -v ${f.tool}-legacy-save >/dev/null 2>&1; then printf 'ipt_legacy_v${f.v}=%s\\n' ${b64(saveFilter(`${f.tool}-legacy-save`))}; fi`);
       lines.push(`[ -f ${f.persist} ] && echo 'persist_v${f.v}=${f.persist}'`);
     }
-    lines.push(`if command -v nft >/dev/null 2>&1; then printf 'nft_json=%s\\n' ${b64(NFT_JSON)}; printf 'nft_text=%s\\n' ${b64(NFT_TEXT)}; fi`);
     // /etc/nftables.conf is only the source of the rules where the nftables service loads it at boot.
     lines.push(`if [ -f /etc/nftables.conf ] && { systemctl is-enabled nftables 2>/dev/null | grep -qx enabled || ls /etc/rc[2345].d/S??nftables >/dev/null 2>&1; }; then echo 'persist_nft=/etc/nftables.conf'; fi`);
     lines.push('true');

@@ -40,7 +40,15 @@ elif command -v rc-service >/dev/null 2>&1 && [ -d /etc/runlevels ]; then
 else
   echo init=sysv
   for n in ${names}; do
-    if [ -x "/etc/init.d/$n" ]; then echo "unit=$n"; if "/etc/init.d/$n" status >/dev/null 2>&1; then echo active=active; else echo active=inactive; fi; if ls /etc/rc[2345].d/S??"$n" >/dev/null 2>&1; then echo enabled=enabled; else echo enabled=disabled; fi; break; fi
+    if [ -x "/etc/init.d/$n" ]; then
+      echo "unit=$n"
+      # A live pid in the daemon's pidfile answers at once; the init script's status (it loads the LSB library) otherwise.
+      ff_pid=$(cat "/run/$n.pid" "/run/\${n}d.pid" 2>/dev/null | head -n 1)
+      if [ -n "$ff_pid" ] && kill -0 "$ff_pid" 2>/dev/null; then echo active=active
+      elif "/etc/init.d/$n" status >/dev/null 2>&1; then echo active=active; else echo active=inactive; fi
+      if ls /etc/rc[2345].d/S??"$n" >/dev/null 2>&1; then echo enabled=enabled; else echo enabled=disabled; fi
+      break
+    fi
   done
 fi`;
   },

@@ -212,8 +212,17 @@ export function authMethods(access: SshAccess, unusable: string[]): (PublicKeyAu
   return auth;
 }
 
-/** The parsed key, or why it cannot be used. */
+const keys = new Map<string, ParsedKey | string>();
+
+/** The parsed key, or why it cannot be used; parsed once per run, however many hosts use it. */
 function loadKey(path: string, passphrase: string | undefined): ParsedKey | string {
+  const cacheKey = `${path}\0${passphrase ?? ''}`;
+  let key = keys.get(cacheKey);
+  if (key === undefined) keys.set(cacheKey, (key = parseKeyFile(path, passphrase)));
+  return key;
+}
+
+function parseKeyFile(path: string, passphrase: string | undefined): ParsedKey | string {
   let data: Buffer;
   try {
     data = readFileSync(path);
