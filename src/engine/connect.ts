@@ -19,10 +19,6 @@ export class Unreachable extends Error {
     super(attempts.map((a) => `${a.access}: ${a.error.message}`).join('; '));
     this.name = 'Unreachable';
   }
-
-  get lastError(): TransportError {
-    return this.attempts[this.attempts.length - 1]!.error;
-  }
 }
 
 /** SSH to the host with `access`; through its jump host when it has one, each with its own host key check. */

@@ -4,7 +4,7 @@ import type { Change, CheckPlan } from '../modules/types.js';
 import { hostStatusFromChecks, type CheckResult, type HostResult } from '../report/model.js';
 import { TransportError, type ExecResult, type Transport } from '../transport/types.js';
 import { execBatch } from './batch.js';
-import { connectSsh, Unreachable, type ConnectFn } from './connect.js';
+import { connectSsh, Unreachable, type AccessAttempt, type ConnectFn } from './connect.js';
 import { asDiagnosis } from '../diagnose/causes.js';
 import type { ProgressSink } from './events.js';
 import type { HostJob, PreparedStep } from './prepare.js';
@@ -41,13 +41,13 @@ export async function planHost(session: HostSession, progress: ProgressSink, con
     const { transport, attempts, diagnosis } = await connect(host, session.abort.signal);
     session.transport = transport;
     result.access = transport.access;
-    if (attempts.length) result.attempts = attempts.map((a) => ({ access: a.access, error: redact(a.error.message) }));
+    if (attempts.length) result.attempts = reportAttempts(attempts);
     if (diagnosis) result.diagnosis = asDiagnosis(await diagnosis);
   } catch (err) {
     if (!(err instanceof Unreachable)) throw err;
     result.status = 'unreachable';
     result.error = redact(err.message);
-    result.attempts = err.attempts.map((a) => ({ access: a.access, error: redact(a.error.message) }));
+    result.attempts = reportAttempts(err.attempts);
     // A connect cancelled by --timeout or Ctrl-C says nothing about the host.
     if (err.diagnosis && !session.abort.signal.aborted) result.diagnosis = asDiagnosis(await err.diagnosis);
     return finish(session);
@@ -65,6 +65,10 @@ export async function planHost(session: HostSession, progress: ProgressSink, con
   return finish(session);
 }
 
+function reportAttempts(attempts: AccessAttempt[]): HostResult['attempts'] {
+  return attempts.map((a) => ({ access: a.access, error: redact(a.error.message) }));
+}
+
 export async function applyHost(session: HostSession, progress: ProgressSink): Promise<HostSession> {
   const { result, transport, job } = session;
   if (!transport || result.status !== 'drift') {
@@ -75,8 +79,8 @@ export async function applyHost(session: HostSession, progress: ProgressSink): P
   try {
     const results = new Map(result.checks.map((c) => [c.id, c]));
     const toFix = session.checks.filter((c) => !c.plan.ok && !c.plan.error && c.plan.changes.length > 0);
-    const scripts = toFix.flatMap((c) => c.plan.changes.map((change) => ({ check: c, change, script: change.script })));
-    const ran = await execBatch(transport, scripts.map((s) => s.script), { stopOnError: true });
+    const scripts = toFix.flatMap((c) => c.plan.changes.map((change) => ({ check: c, change })));
+    const ran = await execBatch(transport, scripts.map((s) => s.change.script), { stopOnError: true });
     const applied = scripts.filter((_, i) => ran[i]?.code === 0).map((s) => ({ checkId: s.check.prepared.step.id, change: s.change }));
     let failed = false;
     scripts.forEach((s, i) => {

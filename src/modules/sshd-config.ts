@@ -5,6 +5,7 @@ import { flatten, parseEffective, parseMaxStartups, type ConfigFile } from '../f
 import { first, parseRecords } from '../facts/records.js';
 import { unifiedDiff } from '../report/diff.js';
 import { shq } from '../util/shell.js';
+import { replaceFileLines, unchangedGuard } from './scripts.js';
 import { editConfig, type WantedDirective } from './sshd-config-edit.js';
 import { defineModule, type CheckPlan } from './types.js';
 
@@ -127,19 +128,10 @@ if ff_out=$(ff_sshd -T 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effective
 function writeScript(files: { path: string; before: string; after: string }[], validate: string): string {
   const backup = (path: string) => `${shq(`${path}.fleetfix-`)}"$ff_ts".bak`;
   const lines = ['set -eu', SSHD_FN, 'ff_ts=$(date +%Y%m%dT%H%M%S)'];
-  for (const f of files) {
-    const sha = createHash('sha256').update(f.before).digest('hex');
-    lines.push(`if [ "$(sha256sum < ${shq(f.path)} | cut -d' ' -f1)" != ${shq(sha)} ]; then echo ${shq(`${f.path} changed since it was read; run again`)} >&2; exit 3; fi`);
-  }
+  for (const f of files) lines.push(unchangedGuard(f.path, createHash('sha256').update(f.before).digest('hex')));
   lines.push(`if ! ff_err=$(${validate} 2>&1); then printf 'sshd -t rejects the new configuration: %s\\n' "$ff_err" >&2; exit 1; fi`);
   lines.push('ff_restore() {', ...files.map((f) => `  mv -f -- ${backup(f.path)} ${shq(f.path)}`), '}');
-  for (const f of files) {
-    lines.push(`cp -p -- ${shq(f.path)} ${backup(f.path)}`);
-    lines.push(`ff_tmp=$(mktemp "$(dirname -- ${shq(f.path)})/.fleetfix.XXXXXX")`);
-    lines.push(`printf '%s' ${shq(f.after)} > "$ff_tmp"`);
-    lines.push(`chown "$(stat -c %u:%g -- ${shq(f.path)})" "$ff_tmp" && chmod "$(stat -c %a -- ${shq(f.path)})" "$ff_tmp"`);
-    lines.push(`mv -f -- "$ff_tmp" ${shq(f.path)}`);
-  }
+  for (const f of files) lines.push(`cp -p -- ${shq(f.path)} ${backup(f.path)}`, ...replaceFileLines(f.path, f.after));
   lines.push(`if ! ff_err=$(ff_sshd -t 2>&1); then ff_restore; printf 'sshd -t failed after writing; backups restored: %s\\n' "$ff_err" >&2; exit 1; fi`);
   return lines.join('\n');
 }
