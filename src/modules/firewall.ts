@@ -102,7 +102,7 @@ function iptablesChange(f: Family, backend: 'nft' | 'legacy', before: string, ve
     `if [ "$(${saveFilter(`${bin}-save`)} | sha256sum | cut -d' ' -f1)" != ${shq(sha(before))} ]; then echo ${shq(`${bin} rules changed since they were read; run again`)} >&2; exit 3; fi`,
     insert,
   ];
-  if (persist) lines.push(`ff_tmp=$(mktemp "${persist}.fleetfix.XXXXXX")`, `${bin}-save > "$ff_tmp"`, `chmod "$(stat -c %a ${shq(persist)})" "$ff_tmp"`, `cp -p ${shq(persist)} ${shq(persist)}.fleetfix-"$(date +%Y%m%dT%H%M%S)".bak`, `mv -f "$ff_tmp" ${shq(persist)}`);
+  if (persist) lines.push(...persistLines(persist, `${bin}-save`));
   return {
     summary: `${bin}: insert ACCEPT tcp dport ${port} ahead of ${verdict.by}${persist ? `; save to ${persist}` : ''}`,
     diff: unifiedDiff(`${bin}-save -t filter (${f.label})`, before, iptablesAfter(before, verdict, port)),
@@ -124,15 +124,32 @@ function nftChange(text: string, verdict: Verdict & { blocked: true }, port: num
     verdict.before === undefined ? '' : `${list} | grep -q ${shq(`# handle ${verdict.before}$`)} || { echo ${shq(`nftables rule handle ${verdict.before} is gone since it was read; run again`)} >&2; exit 3; }`,
     `nft ${where} ${shq(family)} ${shq(table)} ${shq(chain)}${position} tcp dport ${port} accept comment ${shq(JSON.stringify(COMMENT))}`,
   ].filter(Boolean);
-  if (persist) {
-    lines.push(`ff_tmp=$(mktemp "${persist}.fleetfix.XXXXXX")`, `{ echo '#!/usr/sbin/nft -f'; echo 'flush ruleset'; nft -s list ruleset; } > "$ff_tmp"`, `nft -c -f "$ff_tmp"`, `chmod "$(stat -c %a ${shq(persist)})" "$ff_tmp"`, `cp -p ${shq(persist)} ${shq(persist)}.fleetfix-"$(date +%Y%m%dT%H%M%S)".bak`, `mv -f "$ff_tmp" ${shq(persist)}`);
-  }
+  if (persist) lines.push(...persistLines(persist, `{ echo '#!/usr/sbin/nft -f'; echo 'flush ruleset'; nft -s list ruleset; }`, 'nft -c -f'));
   return {
     summary: `nftables ${verdict.chain}: ${verdict.before === undefined ? 'add' : 'insert'} "tcp dport ${port} accept" ahead of ${verdict.by}${persist ? `; save to ${persist}` : ''}`,
     diff: unifiedDiff('nft list ruleset', text, nftTextAfter(text, verdict.chain, verdict.before, rule)),
     script: lines.join('\n'),
     rollback: `ff_h=$(${list} | grep -F ${shq(COMMENT)} | sed -n 's/.*# handle \\([0-9]*\\)$/\\1/p' | head -n 1); [ -z "$ff_h" ] || nft delete rule ${shq(family)} ${shq(table)} ${shq(chain)} handle "$ff_h"`,
   };
+}
+
+/**
+ * Save the live rules where the host loads them at boot: `produce` writes them to a temp file beside `persist`,
+ * `check` (given the temp file) must accept them; the old file is kept as a timestamped backup, the new one gets
+ * its owner and mode and is renamed over it. The temp file is removed if anything fails.
+ */
+function persistLines(persist: string, produce: string, check?: string): string[] {
+  const f = shq(persist);
+  return [
+    `ff_tmp=$(mktemp ${shq(`${persist}.fleetfix.`)}XXXXXX)`,
+    `trap 'rm -f "$ff_tmp"' EXIT`,
+    `${produce} > "$ff_tmp"`,
+    ...(check ? [`${check} "$ff_tmp"`] : []),
+    `chown "$(stat -c %u:%g -- ${f})" "$ff_tmp" && chmod "$(stat -c %a -- ${f})" "$ff_tmp"`,
+    `cp -p -- ${f} ${f}.fleetfix-"$(date +%Y%m%dT%H%M%S)".bak`,
+    `mv -f -- "$ff_tmp" ${f}`,
+    'trap - EXIT',
+  ];
 }
 
 function planUfw(port: number, rules: string[]): CheckPlan {
