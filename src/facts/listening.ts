@@ -1,12 +1,11 @@
-// Listening TCP sockets from `ss -Hltnp`, or from /proc/net/tcp{,6} where ss is missing.
+// Listening TCP sockets from `ss -Hltn`, or from /proc/net/tcp{,6} where ss is missing.
 
 export interface Listener {
   address: string;
   port: number;
-  process?: string;
 }
 
-/** `ss -Hltnp` lines: State Recv-Q Send-Q Local:Port Peer:Port Process. */
+/** `ss -Hltn` lines: State Recv-Q Send-Q Local:Port Peer:Port. */
 export function parseSs(lines: string[]): Listener[] {
   const out: Listener[] = [];
   for (const line of lines) {
@@ -14,8 +13,7 @@ export function parseSs(lines: string[]): Listener[] {
     if (fields[0] !== 'LISTEN' || !fields[3]) continue;
     const m = /^(.*):(\d+)$/.exec(fields[3]);
     if (!m) continue;
-    const proc = /users:\(\("([^"]+)",pid=(\d+)/.exec(line);
-    out.push({ address: m[1]!.replace(/^\[|\]$/g, '').replace(/%\S+$/, ''), port: Number(m[2]), process: proc ? `${proc[1]} pid ${proc[2]}` : undefined });
+    out.push({ address: m[1]!.replace(/^\[|\]$/g, '').replace(/%\S+$/, ''), port: Number(m[2]) });
   }
   return out;
 }

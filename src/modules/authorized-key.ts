@@ -5,7 +5,7 @@ import { appendKeyLine, parseAuthorizedKey, removeKey, sameKey } from '../facts/
 import { parseStat, statScript } from '../facts/files.js';
 import { first, parseRecords } from '../facts/records.js';
 import { fingerprint } from '../util/fingerprint.js';
-import { assignHostPath, shq } from '../util/shell.js';
+import { assignHostPath, BASE64, lookupUser, shq } from '../util/shell.js';
 import { unifiedDiff } from '../report/diff.js';
 import { atomicWriteScript } from './scripts.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
@@ -26,14 +26,14 @@ export const authorizedKeyModule = defineModule({
   params,
   gather(p: Params) {
     return [
-      `ff_ent=$(getent passwd ${shq(p.user)}) || { echo 'user=absent'; exit 0; }`,
-      `printf 'uid=%s\\ngid=%s\\n' "$(printf %s "$ff_ent" | cut -d: -f3)" "$(printf %s "$ff_ent" | cut -d: -f4)"`,
+      lookupUser(p.user, `echo 'user=absent'; exit 0`),
+      `printf 'uid=%s\\ngid=%s\\n' "$ff_uid" "$ff_gid"`,
       assignHostPath('ff_file', p.path ?? '~/.ssh/authorized_keys', p.user),
-      `ff_dir=$(dirname -- "$ff_file")`,
+      `ff_dir=\${ff_file%/*}; ff_dir=\${ff_dir:-/}`,
       `printf 'file=%s\\ndir=%s\\n' "$ff_file" "$ff_dir"`,
       statScript('dir_stat', 'ff_dir'),
       statScript('file_stat', 'ff_file'),
-      `if [ -f "$ff_file" ]; then printf 'content=%s\\n' "$(base64 < "$ff_file" | tr -d '\\n')"; fi`,
+      `if [ -f "$ff_file" ]; then printf 'content=%s\\n' "$(${BASE64} < "$ff_file")"; fi`,
     ].join('\n');
   },
   plan(p: Params, facts): CheckPlan {

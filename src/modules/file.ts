@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { modeSchema } from '../config/fields.js';
 import { formatMode, parseStat, statScript, type FileStat } from '../facts/files.js';
 import { first, parseRecords } from '../facts/records.js';
-import { assignHostPath, shq } from '../util/shell.js';
+import { assignHostPath, homeOwner, shq } from '../util/shell.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
@@ -23,9 +23,10 @@ export const fileModule = defineModule({
   params,
   gather(p: Params) {
     const lines = [assignHostPath('ff_path', p.path), `printf 'path=%s\\n' "$ff_path"`, statScript('stat', 'ff_path')];
-    for (const [key, name] of [['owner_uid', p.owner], ['group_gid', p.group]] as const) {
-      if (name) lines.push(`printf '${key}=%s\\n' "$(getent ${key === 'owner_uid' ? 'passwd' : 'group'} ${shq(name)} | cut -d: -f3)"`);
-    }
+    // The owner is most often the user whose home the path is in: that lookup is already done.
+    if (p.owner && p.owner === homeOwner(p.path)) lines.push(`printf 'owner_uid=%s\\n' "$ff_uid"`);
+    else if (p.owner) lines.push(idLookup('owner_uid', 'passwd', p.owner));
+    if (p.group) lines.push(idLookup('group_gid', 'group', p.group));
     return lines.join('\n');
   },
   plan(p: Params, facts): CheckPlan {
@@ -81,4 +82,9 @@ function planAttributes(p: Params, path: string, stat: FileStat): Change[] | { e
 
 function sameId(wanted: string, name: string, id: number): boolean {
   return /^\d+$/.test(wanted) ? Number(wanted) === id : wanted === name;
+}
+
+/** Prints `key=ID` for a user or group name: the third field of its getent line, split by the shell. */
+function idLookup(key: string, database: 'passwd' | 'group', name: string): string {
+  return `ff_ent=$(getent ${database} ${shq(name)}) || ff_ent=; ff_ifs=$IFS; IFS=:; set -f; set -- $ff_ent; set +f; IFS=$ff_ifs; printf '${key}=%s\\n' "$3"`;
 }

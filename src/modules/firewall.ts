@@ -5,7 +5,7 @@ import { intLike } from '../config/fields.js';
 import { evaluateIptables, evaluateNft, iptAcceptArgs, iptablesAfter, nftTextAfter, parseIptablesSave, parseNftJson, type Verdict } from '../facts/firewall.js';
 import { first, parseRecords } from '../facts/records.js';
 import { unifiedDiff } from '../report/diff.js';
-import { shq } from '../util/shell.js';
+import { BASE64, RC_LINKED_FN, shq } from '../util/shell.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
@@ -21,11 +21,25 @@ const FAMILIES = [
 ] as const;
 type Family = (typeof FAMILIES)[number];
 
-/** The normalized `*-save -t filter` text: no comments or counters, so that it hashes the same until a rule changes. */
+/**
+ * The normalized `*-save -t filter` text: no comments or counters, so that it hashes the same until a rule changes.
+ * The gather reads the raw text and normalizes it here (normalizeSave); the guard before a change does it on the host.
+ */
 const saveFilter = (save: string) => `${save} -t filter 2>/dev/null | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]//g'`;
+
+/** Pure: what saveFilter prints, from the raw save output. */
+export function normalizeSave(raw: string): string {
+  if (raw === '') return '';
+  const text = raw.endsWith('\n') ? raw : `${raw}\n`;
+  return text
+    .split('\n')
+    .filter((line) => !line.startsWith('#'))
+    .join('\n')
+    .replace(/\[[0-9]*:[0-9]*\]/g, '');
+}
 const NFT_JSON = 'nft -s -j list ruleset 2>/dev/null';
 const NFT_TEXT = 'nft -s -a list ruleset 2>/dev/null';
-const b64 = (cmd: string) => `"$(${cmd} | base64 | tr -d '\\n')"`;
+const b64 = (cmd: string) => `"$(${cmd} | ${BASE64})"`;
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 const decode = (v: string | undefined) => Buffer.from(v ?? '', 'base64').toString('utf8');
 
@@ -36,22 +50,24 @@ export const firewallModule = defineModule({
   gather(p: Params) {
     const port = p.port ?? 22;
     const lines = [
+      RC_LINKED_FN,
+      `ff_has_line() { [ -r "$2" ] && while read -r ff_l; do [ "$ff_l" = "$1" ] && return 0; done < "$2"; return 1; }`,
       `if command -v ufw >/dev/null 2>&1 && ufw status 2>/dev/null | grep -q '^Status: active'; then echo ufw=active; ufw status | sed 's/^/ufw_rule=/'; fi`,
       `if command -v firewall-cmd >/dev/null 2>&1 && [ "$(firewall-cmd --state 2>/dev/null)" = running ]; then echo firewalld=running; firewall-cmd --query-port=${port}/tcp >/dev/null 2>&1 && echo firewalld_open=port; firewall-cmd --query-service=ssh >/dev/null 2>&1 && echo firewalld_open=service; fi`,
     ];
     // nftables first (the text listing, only for the diff, where something could drop or reject). iptables-nft keeps
     // its rules in the tables "ip filter" and "ip6 filter": where nft lists no such table, iptables-nft-save (the
     // costliest fact here) has nothing to show and is not run.
-    lines.push(`ff_nft=; if command -v nft >/dev/null 2>&1; then ff_nft=$(${NFT_JSON}); printf 'nft_json=%s\\n' "$(printf '%s' "$ff_nft" | base64 | tr -d '\\n')"; case "$ff_nft" in *'"drop"'*|*'"reject"'*|*'"policy": "drop"'*) printf 'nft_text=%s\\n' ${b64(NFT_TEXT)} ;; esac; fi`);
+    lines.push(`ff_nft=; if command -v nft >/dev/null 2>&1; then ff_nft=$(${NFT_JSON}); printf 'nft_json=%s\\n' ${b64(`printf '%s' "$ff_nft"`)}; case "$ff_nft" in *'"drop"'*|*'"reject"'*|*'"policy": "drop"'*) printf 'nft_text=%s\\n' ${b64(NFT_TEXT)} ;; esac; fi`);
     for (const f of FAMILIES) {
       const table = `"family": "${f.family}", "name": "filter"`;
-      lines.push(`if command -v ${f.tool}-nft-save >/dev/null 2>&1; then case "$ff_nft" in ''|*'${table}'*) printf 'ipt_nft_v${f.v}=%s\\n' ${b64(saveFilter(`${f.tool}-nft-save`))} ;; esac; fi`);
+      lines.push(`if command -v ${f.tool}-nft-save >/dev/null 2>&1; then case "$ff_nft" in ''|*'${table}'*) printf 'ipt_nft_v${f.v}=%s\\n' ${b64(`${f.tool}-nft-save -t filter 2>/dev/null`)} ;; esac; fi`);
       // Legacy tables are read only where they already exist: listing them would create them.
-      lines.push(`if grep -qx filter ${f.names} 2>/dev/null && command -v ${f.tool}-legacy-save >/dev/null 2>&1; then printf 'ipt_legacy_v${f.v}=%s\\n' ${b64(saveFilter(`${f.tool}-legacy-save`))}; fi`);
+      lines.push(`if ff_has_line filter ${f.names} && command -v ${f.tool}-legacy-save >/dev/null 2>&1; then printf 'ipt_legacy_v${f.v}=%s\\n' ${b64(`${f.tool}-legacy-save -t filter 2>/dev/null`)}; fi`);
       lines.push(`[ -f ${f.persist} ] && echo 'persist_v${f.v}=${f.persist}'`);
     }
     // /etc/nftables.conf is only the source of the rules where the nftables service loads it at boot.
-    lines.push(`if [ -f /etc/nftables.conf ] && { systemctl is-enabled nftables 2>/dev/null | grep -qx enabled || ls /etc/rc[2345].d/S??nftables >/dev/null 2>&1; }; then echo 'persist_nft=/etc/nftables.conf'; fi`);
+    lines.push(`if [ -f /etc/nftables.conf ] && { { [ -d /run/systemd/system ] && [ "$(systemctl is-enabled nftables 2>/dev/null)" = enabled ]; } || ff_rc_linked nftables; }; then echo 'persist_nft=/etc/nftables.conf'; fi`);
     lines.push('true');
     return lines.join('\n');
   },
@@ -69,7 +85,7 @@ export const firewallModule = defineModule({
       for (const backend of ['nft', 'legacy'] as const) {
         const raw = first(r, `ipt_${backend}_v${f.v}`);
         if (raw === undefined) continue;
-        const text = decode(raw);
+        const text = normalizeSave(decode(raw));
         if (backend === 'nft' && text.includes('*filter')) skipTables.push(`${f.family} filter`);
         const verdict = evaluateIptables(parseIptablesSave(text), port);
         seen.push(`${f.tool}-${backend}: ${verdict.by}`);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { intLike } from '../config/fields.js';
 import { scanLog } from '../facts/auth-log.js';
 import { first, parseRecords } from '../facts/records.js';
-import { shq } from '../util/shell.js';
+import { BASE64, shq } from '../util/shell.js';
 import { defineModule, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
@@ -20,8 +20,8 @@ export const logScanModule = defineModule({
   gather(p: Params) {
     const n = p.lines ?? 2000;
     const files = (p.files ?? ['/var/log/auth.log', '/var/log/secure']).map(shq).join(' ');
-    return `for f in ${files}; do if [ -r "$f" ]; then printf 'source=%s\\n' "$f"; printf 'log=%s\\n' "$(tail -n ${n} "$f" | base64 | tr -d '\\n')"; exit 0; fi; done
-if command -v journalctl >/dev/null 2>&1; then echo source=journal; printf 'log=%s\\n' "$(journalctl -u ssh -u sshd -n ${n} --no-pager -o cat 2>/dev/null | base64 | tr -d '\\n')"; fi; true`;
+    return `for f in ${files}; do if [ -r "$f" ]; then printf 'source=%s\\n' "$f"; printf 'log=%s\\n' "$(tail -n ${n} "$f" | ${BASE64})"; exit 0; fi; done
+if command -v journalctl >/dev/null 2>&1; then echo source=journal; printf 'log=%s\\n' "$(journalctl -u ssh -u sshd -n ${n} --no-pager -o cat 2>/dev/null | ${BASE64})"; fi; true`;
   },
   plan(_p: Params, facts): CheckPlan {
     const r = parseRecords(facts.stdout);

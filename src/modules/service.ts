@@ -1,7 +1,7 @@
 // service module: a service is running or stopped, or is restarted/reloaded (as a handler), across init systems.
 import { z } from 'zod';
 import { first, parseRecords } from '../facts/records.js';
-import { shq } from '../util/shell.js';
+import { RC_LINKED_FN, shq } from '../util/shell.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
@@ -26,7 +26,7 @@ export const serviceModule = defineModule({
   params,
   gather(p: Params) {
     const names = candidates(p.name).map(shq).join(' ');
-    return `
+    return `${RC_LINKED_FN}
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
   echo init=systemd
   for n in ${names}; do
@@ -43,10 +43,10 @@ else
     if [ -x "/etc/init.d/$n" ]; then
       echo "unit=$n"
       # A live pid in the daemon's pidfile answers at once; the init script's status (it loads the LSB library) otherwise.
-      ff_pid=$(cat "/run/$n.pid" "/run/\${n}d.pid" 2>/dev/null | head -n 1)
+      ff_pid=; for ff_f in "/run/$n.pid" "/run/\${n}d.pid"; do [ -r "$ff_f" ] && read -r ff_pid < "$ff_f" && [ -n "$ff_pid" ] && break; done
       if [ -n "$ff_pid" ] && kill -0 "$ff_pid" 2>/dev/null; then echo active=active
       elif "/etc/init.d/$n" status >/dev/null 2>&1; then echo active=active; else echo active=inactive; fi
-      if ls /etc/rc[2345].d/S??"$n" >/dev/null 2>&1; then echo enabled=enabled; else echo enabled=disabled; fi
+      if ff_rc_linked "$n"; then echo enabled=enabled; else echo enabled=disabled; fi
       break
     fi
   done

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { flatten, parseEffective, parseMaxStartups, type ConfigFile } from '../facts/sshd-config.js';
 import { first, parseRecords } from '../facts/records.js';
 import { unifiedDiff } from '../report/diff.js';
-import { shq } from '../util/shell.js';
+import { BASE64, shq } from '../util/shell.js';
 import { replaceFileLines, unchangedGuard } from './scripts.js';
 import { editConfig, type WantedDirective } from './sshd-config-edit.js';
 import { defineModule, type CheckPlan } from './types.js';
@@ -73,7 +73,7 @@ export const sshdConfigModule = defineModule({
   gather() {
     return `${SSHD_FN}
 if [ ! -x "$ff_sshd_bin" ]; then echo 'sshd=absent'; exit 0; fi
-ff_emit() { printf 'file=%s\\n' "$1"; printf 'content=%s\\n' "$(base64 < "$1" | tr -d '\\n')"; }
+ff_emit() { printf 'file=%s\\n' "$1"; printf 'content=%s\\n' "$(${BASE64} < "$1")"; }
 ff_emit ${SSHD_CONFIG}
 for ff_pat in $(awk 'tolower($1)=="include"{for(i=2;i<=NF;i++)print $i}' ${SSHD_CONFIG}); do
   case "$ff_pat" in /*) ;; *) ff_pat="/etc/ssh/$ff_pat" ;; esac

@@ -8,16 +8,38 @@ export function shq(value: string | number): string {
 }
 
 /**
- * Shell lines that set `varName` to a host path, where a leading `~user` (or `~`, meaning `defaultUser`)
- * is that user's home as the host's passwd says. An unknown user prints `error=...` and ends the script.
+ * Shell lines that look `user` up in the host's passwd (one getent, split by the shell itself) and set ff_uid,
+ * ff_gid and ff_home. An unknown user runs `onAbsent`, which must end the script.
  */
-export function assignHostPath(varName: string, path: string, defaultUser?: string): string {
-  const m = /^~([a-z_][a-z0-9_.-]*\$?)?(\/.*)?$/i.exec(path);
-  if (!m) return `${varName}=${shq(path)}`;
-  const user = m[1] ?? defaultUser ?? 'root';
+export function lookupUser(user: string, onAbsent: string): string {
   return [
-    `ff_home=$(getent passwd ${shq(user)} | cut -d: -f6)`,
-    `if [ -z "$ff_home" ]; then printf 'error=%s\\n' ${shq(`no such user: ${user} (in ${path})`)}; exit 0; fi`,
-    `${varName}="$ff_home"${m[2] ? shq(m[2]) : ''}`,
+    `ff_ent=$(getent passwd ${shq(user)}) || ff_ent=`,
+    `ff_ifs=$IFS; IFS=:; set -f; set -- $ff_ent; set +f; IFS=$ff_ifs`,
+    `ff_uid=$3 ff_gid=$4 ff_home=$6`,
+    `if [ -z "$ff_home" ]; then ${onAbsent}; fi`,
   ].join('\n');
 }
+
+/** The user a `~user/...` (or `~/...`, meaning `defaultUser`) path belongs to; undefined for an absolute path. */
+export function homeOwner(path: string, defaultUser?: string): string | undefined {
+  const m = /^~([a-z_][a-z0-9_.-]*\$?)?(\/.*)?$/i.exec(path);
+  return m ? (m[1] ?? defaultUser ?? 'root') : undefined;
+}
+
+/**
+ * Shell lines that set `varName` to a host path, where a leading `~user` (or `~`, meaning `defaultUser`)
+ * is that user's home as the host's passwd says (ff_uid and ff_gid are then that user's). An unknown user prints
+ * `error=...` and ends the script.
+ */
+export function assignHostPath(varName: string, path: string, defaultUser?: string): string {
+  const user = homeOwner(path, defaultUser);
+  if (user === undefined) return `${varName}=${shq(path)}`;
+  const rest = path.replace(/^~[^/]*/, '');
+  return [lookupUser(user, `printf 'error=%s\\n' ${shq(`no such user: ${user} (in ${path})`)}; exit 0`), `${varName}="$ff_home"${rest ? shq(rest) : ''}`].join('\n');
+}
+
+/** A command that prints its stdin as one line of base64 (GNU's -w0, or base64 and tr where -w is unknown). */
+export const BASE64 = `{ base64 -w0 2>/dev/null || base64 | tr -d '\\n'; }`;
+
+/** Defines ff_rc_linked NAME: true when a SysV start link for NAME exists in runlevels 2-5. */
+export const RC_LINKED_FN = `ff_rc_linked() { for ff_f in /etc/rc[2345].d/S??"$1"; do [ -e "$ff_f" ] && return 0; done; return 1; }`;
