@@ -75,6 +75,8 @@ export class SshTransport implements Transport {
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       client.connect(config);
+      // Small packets go out at once: with Nagle's algorithm on, each round trip can wait for a delayed ACK (~40 ms).
+      client.setNoDelay(true);
     });
     const sudo = target.become === 'sudo' && target.access.user !== 'root';
     const transport = new SshTransport(client, target.access.label, target, sudo);
@@ -159,7 +161,7 @@ function buildConfig(target: SshTarget, hostKey: { verdict: string }, unusable: 
   const store = KnownHostsStore.forPath(target.knownHosts);
   const names = [lookupName(target.address, access.port)];
   if (target.name !== target.address) names.push(lookupName(target.name, access.port));
-  const knownTypes = knownKeyTypes(store.all(), names);
+  const knownTypes = knownKeyTypes(store.index(), names);
   const serverHostKey = knownTypes.flatMap((t) => HOST_KEY_ALGOS[t] ?? []);
   const auth = authMethods(access, unusable);
   return {
@@ -176,7 +178,7 @@ function buildConfig(target: SshTarget, hostKey: { verdict: string }, unusable: 
       ...(serverHostKey.length ? { serverHostKey: serverHostKey as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] } : {}),
     },
     hostVerifier: (keyBlob: Buffer) => {
-      const verdict = verifyHostKey(store.all(), names, keyBlob);
+      const verdict = verifyHostKey(store.index(), names, keyBlob);
       const fp = `${keyTypeOf(keyBlob)} ${fingerprint(keyBlob)}`;
       switch (verdict.status) {
         case 'match':
