@@ -92,7 +92,7 @@ function tcpProbe(address: string, port: number, timeoutMs: number): Promise<{ o
 function sshProbe(host: HostSpec, timeoutMs: number): Promise<Pick<Probe, 'hostKey' | 'methods' | 'keyAccepted'> & { error?: string }> {
   const store = KnownHostsStore.forPath(host.knownHosts);
   const names = [lookupName(host.address, host.ssh.port), ...(host.name !== host.address ? [lookupName(host.name, host.ssh.port)] : [])];
-  const types = knownKeyTypes(store.all(), names);
+  const types = knownKeyTypes(store.index(), names);
   const out: Pick<Probe, 'hostKey' | 'methods' | 'keyAccepted'> & { error?: string } = {};
   const queue: AnyAuthMethod[] = [{ type: 'none', username: host.ssh.user }, ...authMethods(host.ssh, [])];
   return new Promise((resolve) => {
@@ -122,7 +122,7 @@ function sshProbe(host: HostSpec, timeoutMs: number): Promise<Pick<Probe, 'hostK
       readyTimeout: timeoutMs,
       ...(types.length ? { algorithms: { serverHostKey: types.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t])) as never } } : {}),
       hostVerifier: (key: Buffer) => {
-        const verdict = verifyHostKey(store.all(), names, key).status;
+        const verdict = verifyHostKey(store.index(), names, key).status;
         out.hostKey = verdict;
         return verdict === 'match' || (verdict === 'unknown' && host.hostKeyPolicy === 'accept-new');
       },

@@ -1,15 +1,15 @@
 // A known_hosts file shared by every connection of a run: read once, appended to under accept-new.
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { formatKnownHostLine, parseKnownHosts, type KnownHostEntry } from './known-hosts.js';
+import { formatKnownHostLine, indexKnownHosts, parseKnownHosts, type KnownHostsIndex } from './known-hosts.js';
 
 const stores = new Map<string, KnownHostsStore>();
 
 export class KnownHostsStore {
-  private entries: KnownHostEntry[];
+  private entries: KnownHostsIndex;
 
   private constructor(readonly path: string) {
-    this.entries = parseKnownHosts(readOrEmpty(path));
+    this.entries = indexKnownHosts(parseKnownHosts(readOrEmpty(path)));
   }
 
   static forPath(path: string): KnownHostsStore {
@@ -21,7 +21,7 @@ export class KnownHostsStore {
     return store;
   }
 
-  all(): KnownHostEntry[] {
+  index(): KnownHostsIndex {
     return this.entries;
   }
 
@@ -31,7 +31,7 @@ export class KnownHostsStore {
     const current = readOrEmpty(this.path);
     const sep = current.length > 0 && !current.endsWith('\n') ? '\n' : '';
     appendFileSync(this.path, `${sep}${formatKnownHostLine(name, keyBlob)}\n`, { mode: 0o600 });
-    this.entries = parseKnownHosts(readOrEmpty(this.path));
+    this.entries = indexKnownHosts(parseKnownHosts(readOrEmpty(this.path)));
   }
 }
 

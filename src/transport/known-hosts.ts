@@ -62,25 +62,60 @@ export function entryMatches(entry: KnownHostEntry, name: string): boolean {
   return matched;
 }
 
+const globs = new Map<string, RegExp>();
+
 function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  let re = globs.get(pattern);
+  if (!re) globs.set(pattern, (re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i')));
   return re.test(name);
 }
 
-/** Plain key entries (no marker) for any of `names`. */
-function candidates(entries: KnownHostEntry[], names: string[]): KnownHostEntry[] {
-  return entries.filter((e) => e.marker === undefined && names.some((n) => entryMatches(e, n)));
+/**
+ * Entries ready for lookups by many hosts: those naming hosts literally are found by name; only hashed entries and
+ * those with wildcards or negations are tried one by one. Without this, a fleet's lookups grow with hosts x lines.
+ */
+export interface KnownHostsIndex {
+  literal: Map<string, KnownHostEntry[]>;
+  scanned: KnownHostEntry[];
+  revoked: KnownHostEntry[];
+}
+
+const isLiteral = (pattern: string) => !/[*?]/.test(pattern) && !pattern.startsWith('!');
+
+export function indexKnownHosts(entries: KnownHostEntry[]): KnownHostsIndex {
+  const index: KnownHostsIndex = { literal: new Map(), scanned: [], revoked: entries.filter((e) => e.marker === 'revoked') };
+  for (const entry of entries) {
+    if (entry.marker !== undefined) continue;
+    if (entry.hashed || !entry.patterns.every(isLiteral)) {
+      index.scanned.push(entry);
+      continue;
+    }
+    for (const name of new Set(entry.patterns.map((p) => p.toLowerCase()))) {
+      const list = index.literal.get(name);
+      if (list) list.push(entry);
+      else index.literal.set(name, [entry]);
+    }
+  }
+  return index;
+}
+
+/** Plain key entries (no marker) for any of `names`, in file order. */
+function candidates(index: KnownHostsIndex, names: string[]): KnownHostEntry[] {
+  const found = new Set<KnownHostEntry>();
+  for (const name of names) for (const entry of index.literal.get(name.toLowerCase()) ?? []) found.add(entry);
+  for (const entry of index.scanned) if (names.some((n) => entryMatches(entry, n))) found.add(entry);
+  return [...found].sort((a, b) => a.line - b.line);
 }
 
 /** Key types known for the host, so the server can be asked for a key we can check. */
-export function knownKeyTypes(entries: KnownHostEntry[], names: string[]): string[] {
-  return [...new Set(candidates(entries, names).map((e) => e.keyType))];
+export function knownKeyTypes(index: KnownHostsIndex, names: string[]): string[] {
+  return [...new Set(candidates(index, names).map((e) => e.keyType))];
 }
 
-export function verifyHostKey(entries: KnownHostEntry[], names: string[], keyBlob: Buffer): HostKeyVerdict {
-  const revoked = entries.find((e) => e.marker === 'revoked' && e.keyBlob.equals(keyBlob));
+export function verifyHostKey(index: KnownHostsIndex, names: string[], keyBlob: Buffer): HostKeyVerdict {
+  const revoked = index.revoked.find((e) => e.keyBlob.equals(keyBlob));
   if (revoked) return { status: 'revoked', line: revoked.line };
-  const known = candidates(entries, names);
+  const known = candidates(index, names);
   const match = known.find((e) => e.keyBlob.equals(keyBlob));
   if (match) return { status: 'match', line: match.line };
   if (known.length === 0) return { status: 'unknown' };
