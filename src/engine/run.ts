@@ -22,17 +22,26 @@ export class FleetRun {
 
   constructor(private readonly opts: RunOptions) {}
 
-  /** Connect to every host, gather facts and plan. Connections stay open for `apply`. */
+  /** Connect to every host, gather facts and plan. Only a host with something to apply keeps its connection open. */
   async plan(jobs: HostJob[]): Promise<HostResult[]> {
     this.sessions = jobs.map(newSession);
-    await this.forEachHost(this.sessions, this.opts.command === 'apply' ? 'planning' : this.opts.command, (s) => planHost(s, this.opts.progress, this.opts.connect ?? connectHost));
+    const { command, progress } = this.opts;
+    await this.forEachHost(this.sessions, command === 'apply' ? 'planning' : command, async (s) => {
+      await planHost(s, progress, this.opts.connect ?? connectHost);
+      if (command !== 'apply' || reported(s).status !== 'drift') await release(s);
+      return s;
+    });
     return this.sessions.map(reported);
   }
 
   /** Apply the planned fixes on every host with drift; returns the final results. */
   async apply(): Promise<HostResult[]> {
     const drifted = this.sessions.filter((s) => reported(s).status === 'drift');
-    await this.forEachHost(drifted, 'applying', (s) => applyHost(s, this.opts.progress));
+    await this.forEachHost(drifted, 'applying', async (s) => {
+      await applyHost(s, this.opts.progress);
+      await release(s);
+      return s;
+    });
     return this.sessions.map(reported);
   }
 
@@ -81,6 +90,13 @@ export class FleetRun {
     finish(session);
     session.verdict = { ...session.result, status: 'failed', error, checks: session.result.checks.map((c) => ({ ...c })) };
   }
+}
+
+/** Close a host's connection as soon as nothing more will be done there: a large fleet never holds them all open. */
+async function release(session: HostSession): Promise<void> {
+  const transport = session.transport;
+  session.transport = undefined;
+  await transport?.close().catch(() => {});
 }
 
 function reported(session: HostSession): HostResult {
