@@ -14,7 +14,7 @@ import type { CommonOptions } from './run-command.js';
 export async function runDiagnose(hostNames: string[], opts: CommonOptions): Promise<number> {
   const inventory = opts.inventory ? loadInventory(opts.inventory) : localInventory();
   const hosts = limitHosts(inventory, [...hostNames, ...(opts.limit ? [opts.limit] : [])].join(',') || undefined);
-  const progress = progressFor(opts.output);
+  const progress = await progressFor(opts.output);
   const limit = pLimit(opts.forks);
   progress.start(hosts.length, 'diagnose');
   const results = await Promise.all(

@@ -1,10 +1,8 @@
 // The fleetfix command line: arguments, the six commands, exit codes.
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, ConfigErrors } from '../config/errors.js';
-import { inventoryJsonSchema, playbookJsonSchema } from '../config/json-schema.js';
 import { modules } from '../modules/registry.js';
 import { EXIT } from '../report/model.js';
-import { runDiagnose } from './diagnose-command.js';
 import { runFleetCommand, type CommonOptions } from './run-command.js';
 
 function withCommonOptions(cmd: Command): Command {
@@ -47,15 +45,16 @@ export async function main(argv: string[]): Promise<number> {
   fleetCommand('validate', 'parse and check the files; connects to nothing');
   withCommonOptions(program.command('diagnose').description('why SSH to each host fails, seen from this machine').argument('[host...]', 'hosts or groups (default: all)')).action(
     async (hosts: string[], opts: CommonOptions) => {
-      exitCode = await runDiagnose(hosts, opts);
+      exitCode = await (await import('./diagnose-command.js')).runDiagnose(hosts, opts);
     },
   );
   program
     .command('schema')
     .description('print the JSON Schema (draft-07) for editors')
     .argument('[kind]', 'playbook or inventory', 'playbook')
-    .action((kind: string) => {
+    .action(async (kind: string) => {
       if (kind !== 'playbook' && kind !== 'inventory') throw new ConfigError(`schema: expected "playbook" or "inventory", got "${kind}"`);
+      const { inventoryJsonSchema, playbookJsonSchema } = await import('../config/json-schema.js');
       const schema = kind === 'playbook' ? playbookJsonSchema(modules) : inventoryJsonSchema();
       process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
     });

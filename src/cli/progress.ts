@@ -1,10 +1,9 @@
-// Progress on stderr: listr2 on a TTY, plain lines otherwise; both show counts and the hosts still running, never one line per host in flight.
-import { Listr, ListrLogger, ProcessOutput } from 'listr2';
+// Progress on stderr: plain lines, or listr2 on a TTY; both show counts and the hosts still running, never one line per host in flight.
 import type { Phase, ProgressSink } from '../engine/events.js';
 import type { HostResult, HostStatus } from '../report/model.js';
 
 /** Counts and the hosts in flight: the state both renderers draw. */
-class ProgressState {
+export class ProgressState {
   total = 0;
   label = '';
   startedAt = Date.now();
@@ -67,54 +66,9 @@ export class PlainProgress implements ProgressSink {
   }
 }
 
-/** TTY: one listr2 task per phase whose title carries the counts and the hosts in flight. */
-export class ListrProgress implements ProgressSink {
-  private readonly state = new ProgressState();
-  private finishTask?: () => void;
-  private setTitle?: (title: string) => void;
-  private rendering?: Promise<unknown>;
-
-  start(total: number, label: string): void {
-    this.state.reset(total, label);
-    const logger = new ListrLogger({ useIcons: true, processOutput: new ProcessOutput(process.stderr, process.stderr) });
-    const list = new Listr(
-      [
-        {
-          title: this.state.line(),
-          task: (_ctx, task) =>
-            new Promise<void>((resolve) => {
-              this.setTitle = (title) => {
-                task.title = title;
-              };
-              this.finishTask = resolve;
-            }),
-        },
-      ],
-      { renderer: 'default', rendererOptions: { logger, collapseSubtasks: false }, registerSignalListeners: false, exitOnError: false },
-    );
-    this.rendering = list.run();
-  }
-
-  phase(host: string, phase: Phase): void {
-    this.state.running.set(host, phase);
-    this.setTitle?.(this.state.line());
-  }
-
-  done(result: HostResult): void {
-    this.state.running.delete(result.name);
-    this.state.finished++;
-    this.state.counts.set(result.status, (this.state.counts.get(result.status) ?? 0) + 1);
-    this.setTitle?.(this.state.line());
-  }
-
-  async end(): Promise<void> {
-    this.setTitle?.(this.state.line());
-    this.finishTask?.();
-    await this.rendering;
-  }
-}
-
-/** listr2 where a person watches stderr and reads text; plain lines for logs, pipes and JSON runs. */
-export function progressFor(output: 'text' | 'json'): ProgressSink {
-  return process.stderr.isTTY && output === 'text' ? new ListrProgress() : new PlainProgress(process.stderr);
+/** listr2 where a person watches stderr and reads text (loaded only then); plain lines for logs, pipes and JSON runs. */
+export async function progressFor(output: 'text' | 'json'): Promise<ProgressSink> {
+  if (!process.stderr.isTTY || output !== 'text') return new PlainProgress(process.stderr);
+  const { ListrProgress } = await import('./listr-progress.js');
+  return new ListrProgress();
 }

@@ -11,7 +11,6 @@ import { modules } from '../modules/registry.js';
 import { EXIT, exitCodeFor, runResult, type Command, type RunResult } from '../report/model.js';
 import { colorWanted, makeStyle } from '../report/style.js';
 import { renderText } from '../report/text.js';
-import { confirmApply } from './confirm.js';
 import { progressFor } from './progress.js';
 import { parseVars } from './vars.js';
 
@@ -44,7 +43,7 @@ export async function runFleetCommand(command: Command | 'validate', playbookPat
   }
 
   const style = makeStyle(colorWanted(process.stdout, !opts.color));
-  const progress = progressFor(opts.output);
+  const progress = await progressFor(opts.output);
   const run = new FleetRun({ command, forks: opts.forks, hostTimeoutMs: opts.timeout * 1000, progress });
   let interrupted = false;
   // A persistent listener (not `once`): with none left, signal-exit (via listr2) would re-raise SIGINT and kill us
@@ -62,7 +61,8 @@ export async function runFleetCommand(command: Command | 'validate', playbookPat
       if (planned.summary.drift > 0) {
         const planText = renderText(planned, { style: makeStyle(colorWanted(process.stderr, !opts.color)), diffs: true, verbose: false });
         if (!opts.yes || opts.output === 'text') process.stderr.write(`${redact(planText)}\n`);
-        const go = opts.yes || (await confirmApply(planned.summary.drift, planned.summary.changes));
+        // inquirer is loaded only when someone is asked.
+        const go = opts.yes || (await (await import('./confirm.js')).confirmApply(planned.summary.drift, planned.summary.changes));
         if (!go) {
           process.stderr.write('fleetfix: not applied; nothing was changed\n');
           return EXIT.badInput;
