@@ -55,9 +55,8 @@ export async function planHost(session: HostSession, progress: ProgressSink, con
   progress.phase(host.name, 'checking');
   try {
     session.checks = await gatherAndPlan(session.transport!, job.checks);
-    await preflight(session.transport!, session.checks);
-    result.checks = session.checks.map(planResult);
-    result.checks.push(...(await plannedHandlers(session)));
+    const handlers = await preflightAndHandlers(session);
+    result.checks = [...session.checks.map(planResult), ...handlers];
   } catch (err) {
     return fail(session, err);
   }
@@ -78,9 +77,12 @@ export async function applyHost(session: HostSession, progress: ProgressSink): P
   progress.phase(job.host.name, 'applying');
   try {
     const results = new Map(result.checks.map((c) => [c.id, c]));
-    const toFix = session.checks.filter((c) => !c.plan.ok && !c.plan.error && c.plan.changes.length > 0);
+    const toFix = session.checks.filter(hasChanges);
     const scripts = toFix.flatMap((c) => c.plan.changes.map((change) => ({ check: c, change })));
-    const ran = await execBatch(transport, scripts.map((s) => s.change.script), { stopOnError: true });
+    // The facts of the handlers these fixes may notify come back in the same round trip, read after the fixes.
+    const mayNotify = notifiedHandlers(session, (c) => toFix.includes(c));
+    const handlerGathers = mayNotify.filter((h) => !h.skip).map((h) => h.module.gather(h.params));
+    const ran = await execBatch(transport, [...scripts.map((s) => s.change.script), ...handlerGathers], { stopOnError: true });
     const applied = scripts.filter((_, i) => ran[i]?.code === 0).map((s) => ({ checkId: s.check.prepared.step.id, change: s.change }));
     let failed = false;
     scripts.forEach((s, i) => {
@@ -99,10 +101,13 @@ export async function applyHost(session: HostSession, progress: ProgressSink): P
         check.message = check.changes.map((c) => c.summary).join('; ');
       }
     });
-    const handlers = await runHandlers(session, failed, progress);
+    if (!failed && ran.length !== scripts.length + handlerGathers.length) throw new TransportError('protocol', `the host answered ${ran.length} of ${scripts.length + handlerGathers.length} scripts`);
+    const handlers = await runHandlers(session, failed, progress, failed ? [] : planWith(mayNotify, ran.slice(scripts.length)));
     progress.phase(job.host.name, 'verifying');
-    await recheck(session);
-    if (applied.length > 0 && job.host.transport === 'ssh') await closeTheLoop(session, applied, handlers);
+    // The re-check and a fresh login go side by side.
+    const verify = applied.length > 0 && job.host.transport === 'ssh';
+    const [, loginFailure] = await Promise.all([recheck(session), verify ? loginFails(session) : undefined]);
+    if (verify && loginFailure) await closeTheLoop(session, applied, handlers, loginFailure);
   } catch (err) {
     return fail(session, err);
   }
@@ -114,22 +119,46 @@ async function gatherAndPlan(transport: Transport, steps: PreparedStep[]): Promi
   const active = steps.filter((s) => !s.skip);
   const facts = await execBatch(transport, active.map((s) => s.module.gather(s.params)), { stopOnError: false });
   if (facts.length !== active.length) throw new TransportError('protocol', `fact gathering stopped after ${facts.length} of ${active.length} checks`);
+  return planWith(steps, facts);
+}
+
+/** Plan each step from its facts, given in order for the steps not skipped. */
+function planWith(steps: PreparedStep[], facts: ExecResult[]): PlannedStep[] {
   let next = 0;
   return steps.map((prepared) => ({ prepared, plan: prepared.skip ? { ok: true, message: prepared.skip, changes: [] } : safePlan(prepared, facts[next++]!) }));
 }
 
-/** Ask the host whether it would accept each planned change (e.g. sshd -t on the new configuration); a refusal is an error. */
-async function preflight(transport: Transport, planned: PlannedStep[]): Promise<void> {
-  const probes = planned.flatMap((p) => p.plan.changes.filter((c) => c.preflight).map((c) => ({ p, script: c.preflight! })));
-  if (probes.length === 0) return;
-  const outcomes = await execBatch(transport, probes.map((x) => x.script), { stopOnError: false });
+/**
+ * One more round trip, where there are changes: ask the host whether it would accept each of them (e.g. sshd -t on
+ * the new configuration; a refusal is an error), and plan the handlers they would notify.
+ */
+async function preflightAndHandlers(session: HostSession): Promise<CheckResult[]> {
+  const probes = session.checks.flatMap((p) => p.plan.changes.filter((c) => c.preflight).map((c) => ({ p, script: c.preflight! })));
+  const notified = notifiedHandlers(session, hasChanges);
+  const handlerGathers = notified.filter((h) => !h.skip).map((h) => h.module.gather(h.params));
+  if (probes.length + handlerGathers.length === 0) return [];
+  const outcomes = await execBatch(session.transport!, [...probes.map((x) => x.script), ...handlerGathers], { stopOnError: false });
+  if (outcomes.length !== probes.length + handlerGathers.length) throw new TransportError('protocol', `the host answered ${outcomes.length} of ${probes.length + handlerGathers.length} scripts`);
   probes.forEach(({ p }, i) => {
-    const o = outcomes[i];
-    if (o && o.code === 0) return;
-    const why = firstLines(o?.stderr || o?.stdout || 'no answer');
+    const o = outcomes[i]!;
+    if (o.code === 0) return;
+    const why = firstLines(o.stderr || o.stdout || 'no answer');
     p.plan = { ...p.plan, error: `${p.plan.message}: the host would refuse this change: ${why}` };
   });
+  // A refused change notifies nothing.
+  const stillNotified = new Set(notifiedHandlers(session, hasChanges));
+  return planWith(notified, outcomes.slice(probes.length)).filter((p) => stillNotified.has(p.prepared)).map((p) => {
+    const r = planResult(p);
+    if (r.status === 'pass') {
+      r.status = 'fail';
+      r.message = 'would run';
+    }
+    r.message = `${r.message} (notified by ${notifiers(session, p.prepared.step.id).join(', ')})`;
+    return r;
+  });
 }
+
+const hasChanges = (c: PlannedStep) => !c.plan.ok && !c.plan.error && c.plan.changes.length > 0;
 
 function safePlan(prepared: PreparedStep, facts: ExecResult): CheckPlan {
   try {
@@ -146,22 +175,6 @@ function planResult({ prepared, plan }: PlannedStep): CheckResult {
   return { id: step.id, title: step.title, kind: step.kind, status, message: redact(plan.error ?? plan.message), changes: plan.changes.map((c) => ({ summary: redact(c.summary), diff: c.diff === undefined ? undefined : redact(c.diff) })), findings: plan.findings?.length ? plan.findings.map(redact) : undefined };
 }
 
-/** Handlers a plan would run: those notified by a check with pending changes. */
-async function plannedHandlers(session: HostSession): Promise<CheckResult[]> {
-  const notified = notifiedHandlers(session, (c) => !c.plan.ok && !c.plan.error && c.plan.changes.length > 0);
-  if (notified.length === 0) return [];
-  const planned = await gatherAndPlan(session.transport!, notified);
-  return planned.map((p) => {
-    const r = planResult(p);
-    if (r.status === 'pass') {
-      r.status = 'fail';
-      r.message = 'would run';
-    }
-    r.message = `${r.message} (notified by ${notifiers(session, p.prepared.step.id).join(', ')})`;
-    return r;
-  });
-}
-
 function notifiedHandlers(session: HostSession, changed: (c: PlannedStep) => boolean): PreparedStep[] {
   const ids = new Set(session.checks.filter(changed).flatMap((c) => c.prepared.step.notify));
   return session.job.handlers.filter((h) => ids.has(h.step.id));
@@ -171,8 +184,11 @@ function notifiers(session: HostSession, handlerId: string): string[] {
   return session.checks.filter((c) => c.prepared.step.notify.includes(handlerId)).map((c) => c.prepared.step.id);
 }
 
-/** Run the notified handlers once; returns the ones that ran, so that a rollback can run them again. */
-async function runHandlers(session: HostSession, anyFailed: boolean, progress: ProgressSink): Promise<PreparedStep[]> {
+/**
+ * Run the notified handlers once, planned from facts read right after the fixes (`mayRun`: every handler the fixes
+ * could notify); returns the ones that ran, so that a rollback can run them again.
+ */
+async function runHandlers(session: HostSession, anyFailed: boolean, progress: ProgressSink, mayRun: PlannedStep[]): Promise<PreparedStep[]> {
   const { result, transport } = session;
   const fixedIds = new Set(result.checks.filter((c) => c.kind === 'check' && c.status === 'fixed').map((c) => c.id));
   const notified = notifiedHandlers(session, (c) => fixedIds.has(c.prepared.step.id));
@@ -189,7 +205,7 @@ async function runHandlers(session: HostSession, anyFailed: boolean, progress: P
     return [];
   }
   progress.phase(session.job.host.name, 'handlers');
-  const planned = await gatherAndPlan(transport!, notified);
+  const planned = mayRun.filter((p) => notified.includes(p.prepared));
   const scripts = planned.flatMap((p) => p.plan.changes.map((c) => c.script));
   const ran = await execBatch(transport!, scripts, { stopOnError: true });
   let index = 0;
@@ -226,14 +242,12 @@ async function recheck(session: HostSession): Promise<void> {
 
 /**
  * Only a fresh SSH login over the primary path, with the operator's key, proves the host is reachable: until then it
- * is not fixed. When the changes were made over that very path (SSH worked before) and the new login fails, the
+ * is not fixed. Called when that login failed (`failure`). When the changes were made over that very path (SSH worked before), the
  * changes locked the host out: each is undone over the session still open, the handlers run again, and the
  * host is reported failed with what happened. No fix may leave a host less reachable than it was.
  */
-async function closeTheLoop(session: HostSession, applied: { checkId: string; change: Change }[], handlers: PreparedStep[]): Promise<void> {
+async function closeTheLoop(session: HostSession, applied: { checkId: string; change: Change }[], handlers: PreparedStep[], failure: TransportError): Promise<void> {
   const { result } = session;
-  const failure = await loginFails(session);
-  if (!failure) return;
   if (session.transport!.access !== 'ssh') {
     result.error = `fixed over ${session.transport!.access}, but a new SSH login still fails: ${failure.message}`;
     return;
@@ -253,16 +267,23 @@ async function closeTheLoop(session: HostSession, applied: { checkId: string; ch
   result.error = `a new SSH login failed after the changes (${failure.message}); ${undo.length} change${undo.length === 1 ? '' : 's'} rolled back over the open session${handlers.length ? ' and handlers run again' : ''}: ${still ? `SSH STILL FAILS: ${still.message}` : 'SSH works again'}`;
 }
 
+/** Waits before each new login attempt while the port refuses: a restarted sshd may not be listening yet. */
+const REFUSED_RETRY_MS = [100, 200, 400, 800];
+
 async function loginFails(session: HostSession): Promise<TransportError | undefined> {
   const { host } = session.job;
-  try {
-    const fresh = await connectSsh(host, host.ssh, session.abort.signal);
-    const probe = await fresh.exec('exit 0');
-    await fresh.close();
-    return probe.code === 0 ? undefined : new TransportError('protocol', `the verification command exited ${probe.code}`);
-  } catch (err) {
-    if (!(err instanceof TransportError)) throw err;
-    return err;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fresh = await connectSsh(host, host.ssh, session.abort.signal);
+      const probe = await fresh.exec('exit 0');
+      await fresh.close();
+      return probe.code === 0 ? undefined : new TransportError('protocol', `the verification command exited ${probe.code}`);
+    } catch (err) {
+      if (!(err instanceof TransportError)) throw err;
+      const wait = REFUSED_RETRY_MS[attempt];
+      if (err.kind !== 'connect-refused' || wait === undefined || session.abort.signal.aborted) return err;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 }
 
