@@ -14,6 +14,8 @@ const FLEETFIX = join(ROOT, 'bin/fleetfix.js');
 const ANSIBLE_PLAYBOOK = join(ROOT, 'bench/peers/ansible/ssh-access.yml');
 /** Faults both tools can fix over SSH (root still logs in): a starved MaxStartups, loose ~/.ssh and authorized_keys modes. */
 const FAULTS = "echo 'MaxStartups 1:100:1' >> /etc/ssh/sshd_config && /etc/init.d/ssh restart >/dev/null && chmod 0755 /root/.ssh && chmod 0644 /root/.ssh/authorized_keys";
+/** A healthy fleet has a firewall that lets SSH in (IPv4 and IPv6): both tools read it, neither has work there. */
+const FIREWALL = 'for t in iptables ip6tables; do $t -I INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -j ACCEPT || exit 1; done';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -69,13 +71,24 @@ try {
   const ansibleEnv = { ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1', ANSIBLE_LOCAL_TEMP: join(fleet.root, 'ansible-tmp'), ANSIBLE_RETRY_FILES_ENABLED: 'False' };
   const ansible = (check: boolean) => ['/usr/bin/ansible-playbook', '-i', ansibleHosts, '-f', String(hosts), ...(check ? ['--check', '--diff'] : []), '-e', `authorized_key='${fleet.operatorPublicKey}'`, ANSIBLE_PLAYBOOK];
   const fleetfix = (command: string) => [process.execPath, FLEETFIX, command, '-i', fleet.inventoryPath, '--forks', String(hosts), ...(command === 'apply' ? ['--yes'] : [])];
-  const breakAll = () => Promise.all(fleet.hosts.map((h) => h.sh(FAULTS)));
+  const onAll = async (script: string) => {
+    const failed = (await Promise.all(fleet.hosts.map((h) => h.sh(script)))).find((r) => r.code !== 0);
+    if (failed) throw new Error(`on the fleet: ${script}: ${failed.stderr}`);
+  };
+  const breakAll = () => onAll(FAULTS);
   const results: Record<string, Timing[]> = { 'fleetfix audit': [], 'ansible --check': [], floor: [], 'fleetfix apply': [], 'ansible apply': [] };
   const record = (name: string, t: Timing & { output: string }, wantCodes: number[]) => {
     if (!wantCodes.includes(t.code)) throw new Error(`${name} exited ${t.code}:\n${t.output}`);
     results[name]!.push(t);
     process.stderr.write(`  ${name.padEnd(16)} ${t.wallS.toFixed(2)} s wall, ${t.cpuS.toFixed(2)} s CPU, ${t.rssMiB} MiB\n`);
   };
+  // Converge first, unmeasured: each tool writes sshd_config its own way (Ansible uncomments "#Port 22"), so that
+  // every measured audit meets a fleet that both call healthy.
+  await onAll(FIREWALL);
+  for (const [name, cmd, env] of [['fleetfix apply', fleetfix('apply'), {}], ['ansible apply', ansible(false), ansibleEnv]] as const) {
+    const t = await timed([...cmd], env);
+    if (t.code !== 0) throw new Error(`converging the fleet: ${name} exited ${t.code}:\n${t.output}`);
+  }
   for (let round = 1; round <= rounds; round++) {
     process.stderr.write(`round ${round}/${rounds}\n`);
     const audits: [string, () => Promise<void>][] = [
