@@ -16,6 +16,12 @@ const PATTERNS: { cause: string; re: RegExp }[] = [
   { cause: 'config-error', re: /\/etc\/ssh\/sshd_config(?:\.d\/\S+)? line \d+: .+|Bad configuration option: .+/ },
 ];
 
+/**
+ * Fixed strings, at least one of which is in every line scanLog looks at: the host keeps only those lines, so that
+ * a busy log is not shipped whole (scanLog's result is the same on the kept lines as on all of them).
+ */
+export const LOG_KEYWORDS = ['Server listening on ', 'Authentication refused', 'Bind to port', 'Cannot bind any address', 'MaxStartups', 'Could not load host key', 'no hostkeys available', ' not allowed because ', 'userauth_pubkey', 'PubkeyAuthentication disabled', 'sshd_config', 'Bad configuration option'];
+
 /** Findings since sshd last started ("Server listening on"): earlier lines describe a daemon that is gone. */
 export function scanLog(lines: string[]): Finding[] {
   let start = 0;

@@ -18,3 +18,9 @@ export function parseRecords(text: string): Map<string, string[]> {
 export function first(records: Map<string, string[]>, key: string): string | undefined {
   return records.get(key)?.[0];
 }
+
+/** The text printed as one `key=line` record per line (asRecords), or undefined when there was none. */
+export function recordLines(records: Map<string, string[]>, key: string): string | undefined {
+  const lines = records.get(key);
+  return lines ? `${lines.join('\n')}\n` : undefined;
+}

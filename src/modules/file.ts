@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { modeSchema } from '../config/fields.js';
 import { formatMode, parseStat, statScript, type FileStat } from '../facts/files.js';
 import { first, parseRecords } from '../facts/records.js';
-import { assignHostPath, homeOwner, shq } from '../util/shell.js';
+import { assignHostPath, getentFields, homeOwner, shq } from '../util/shell.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
@@ -25,8 +25,8 @@ export const fileModule = defineModule({
     const lines = [assignHostPath('ff_path', p.path), `printf 'path=%s\\n' "$ff_path"`, statScript('stat', 'ff_path')];
     // The owner is most often the user whose home the path is in: that lookup is already done.
     if (p.owner && p.owner === homeOwner(p.path)) lines.push(`printf 'owner_uid=%s\\n' "$ff_uid"`);
-    else if (p.owner) lines.push(idLookup('owner_uid', 'passwd', p.owner));
-    if (p.group) lines.push(idLookup('group_gid', 'group', p.group));
+    else if (p.owner) lines.push(`${getentFields('passwd', p.owner)}; printf 'owner_uid=%s\\n' "$3"`);
+    if (p.group) lines.push(`${getentFields('group', p.group)}; printf 'group_gid=%s\\n' "$3"`);
     return lines.join('\n');
   },
   plan(p: Params, facts): CheckPlan {
@@ -82,9 +82,4 @@ function planAttributes(p: Params, path: string, stat: FileStat): Change[] | { e
 
 function sameId(wanted: string, name: string, id: number): boolean {
   return /^\d+$/.test(wanted) ? Number(wanted) === id : wanted === name;
-}
-
-/** Prints `key=ID` for a user or group name: the third field of its getent line, split by the shell. */
-function idLookup(key: string, database: 'passwd' | 'group', name: string): string {
-  return `ff_ent=$(getent ${database} ${shq(name)}) || ff_ent=; ff_ifs=$IFS; IFS=:; set -f; set -- $ff_ent; set +f; IFS=$ff_ifs; printf '${key}=%s\\n' "$3"`;
 }

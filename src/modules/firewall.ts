@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { intLike } from '../config/fields.js';
 import { evaluateIptables, evaluateNft, iptAcceptArgs, iptablesAfter, nftTextAfter, parseIptablesSave, parseNftJson, type Verdict } from '../facts/firewall.js';
-import { first, parseRecords } from '../facts/records.js';
+import { first, parseRecords, recordLines } from '../facts/records.js';
 import { unifiedDiff } from '../report/diff.js';
-import { BASE64, RC_LINKED_FN, shq } from '../util/shell.js';
+import { asRecords, BASE64, RC_LINKED_FN, shq } from '../util/shell.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
@@ -58,12 +58,13 @@ export const firewallModule = defineModule({
     // nftables first (the text listing, only for the diff, where something could drop or reject). iptables-nft keeps
     // its rules in the tables "ip filter" and "ip6 filter": where nft lists no such table, iptables-nft-save (the
     // costliest fact here) has nothing to show and is not run.
-    lines.push(`ff_nft=; if command -v nft >/dev/null 2>&1; then ff_nft=$(${NFT_JSON}); printf 'nft_json=%s\\n' ${b64(`printf '%s' "$ff_nft"`)}; case "$ff_nft" in *'"drop"'*|*'"reject"'*|*'"policy": "drop"'*) printf 'nft_text=%s\\n' ${b64(NFT_TEXT)} ;; esac; fi`);
+    // nft -j prints compact JSON, one line: it travels as it is.
+    lines.push(`ff_nft=; if command -v nft >/dev/null 2>&1; then ff_nft=$(${NFT_JSON}); printf 'nft_json=%s\\n' "$ff_nft"; case "$ff_nft" in *'"drop"'*|*'"reject"'*|*'"policy": "drop"'*) printf 'nft_text=%s\\n' ${b64(NFT_TEXT)} ;; esac; fi`);
     for (const f of FAMILIES) {
       const table = `"family": "${f.family}", "name": "filter"`;
-      lines.push(`if command -v ${f.tool}-nft-save >/dev/null 2>&1; then case "$ff_nft" in ''|*'${table}'*) printf 'ipt_nft_v${f.v}=%s\\n' ${b64(`${f.tool}-nft-save -t filter 2>/dev/null`)} ;; esac; fi`);
+      lines.push(`if command -v ${f.tool}-nft-save >/dev/null 2>&1; then case "$ff_nft" in ''|*'${table}'*) ${f.tool}-nft-save -t filter 2>/dev/null | ${asRecords(`ipt_nft_v${f.v}`)} ;; esac; fi`);
       // Legacy tables are read only where they already exist: listing them would create them.
-      lines.push(`if ff_has_line filter ${f.names} && command -v ${f.tool}-legacy-save >/dev/null 2>&1; then printf 'ipt_legacy_v${f.v}=%s\\n' ${b64(`${f.tool}-legacy-save -t filter 2>/dev/null`)}; fi`);
+      lines.push(`if ff_has_line filter ${f.names} && command -v ${f.tool}-legacy-save >/dev/null 2>&1; then ${f.tool}-legacy-save -t filter 2>/dev/null | ${asRecords(`ipt_legacy_v${f.v}`)}; fi`);
       lines.push(`[ -f ${f.persist} ] && echo 'persist_v${f.v}=${f.persist}'`);
     }
     // /etc/nftables.conf is only the source of the rules where the nftables service loads it at boot.
@@ -83,19 +84,18 @@ export const firewallModule = defineModule({
     const skipTables: string[] = [];
     for (const f of families) {
       for (const backend of ['nft', 'legacy'] as const) {
-        const raw = first(r, `ipt_${backend}_v${f.v}`);
+        const raw = recordLines(r, `ipt_${backend}_v${f.v}`);
         if (raw === undefined) continue;
-        const text = normalizeSave(decode(raw));
+        const text = normalizeSave(raw);
         if (backend === 'nft' && text.includes('*filter')) skipTables.push(`${f.family} filter`);
         const verdict = evaluateIptables(parseIptablesSave(text), port);
         seen.push(`${f.tool}-${backend}: ${verdict.by}`);
         if (verdict.blocked) changes.push(iptablesChange(f, backend, text, verdict, port, first(r, `persist_v${f.v}`)));
       }
     }
-    const nftJson = first(r, 'nft_json');
-    if (nftJson) {
-      const json = decode(nftJson);
-      const ruleset = json.trim() ? parseNftJson(json, skipTables) : { chains: [] };
+    const json = first(r, 'nft_json');
+    if (json) {
+      const ruleset = parseNftJson(json, skipTables);
       for (const f of families) {
         const verdict = evaluateNft(ruleset, port, f.family);
         if (verdict.blocked) {
@@ -115,7 +115,7 @@ function iptablesChange(f: Family, backend: 'nft' | 'legacy', before: string, ve
   const insert = verdict.before === undefined ? `${bin} -A INPUT ${args}` : `${bin} -I INPUT ${verdict.before + 1} ${args}`;
   const lines = [
     'set -eu',
-    `if [ "$(${saveFilter(`${bin}-save`)} | sha256sum | cut -d' ' -f1)" != ${shq(sha(before))} ]; then echo ${shq(`${bin} rules changed since they were read; run again`)} >&2; exit 3; fi`,
+    `if [ "$(${saveFilter(`${bin}-save`)} | sha256sum)" != ${shq(`${sha(before)}  -`)} ]; then echo ${shq(`${bin} rules changed since they were read; run again`)} >&2; exit 3; fi`,
     insert,
   ];
   if (persist) lines.push(...persistLines(persist, `${bin}-save`));

@@ -2,9 +2,9 @@
 // the line. Findings decide nothing: a log keeps describing a fault after it is fixed, and the other checks judge the state.
 import { z } from 'zod';
 import { intLike } from '../config/fields.js';
-import { scanLog } from '../facts/auth-log.js';
+import { LOG_KEYWORDS, scanLog } from '../facts/auth-log.js';
 import { first, parseRecords } from '../facts/records.js';
-import { BASE64, shq } from '../util/shell.js';
+import { asRecords, shq } from '../util/shell.js';
 import { defineModule, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
@@ -20,14 +20,16 @@ export const logScanModule = defineModule({
   gather(p: Params) {
     const n = p.lines ?? 2000;
     const files = (p.files ?? ['/var/log/auth.log', '/var/log/secure']).map(shq).join(' ');
-    return `for f in ${files}; do if [ -r "$f" ]; then printf 'source=%s\\n' "$f"; printf 'log=%s\\n' "$(tail -n ${n} "$f" | ${BASE64})"; exit 0; fi; done
-if command -v journalctl >/dev/null 2>&1; then echo source=journal; printf 'log=%s\\n' "$(journalctl -u ssh -u sshd -n ${n} --no-pager -o cat 2>/dev/null | ${BASE64})"; fi; true`;
+    // Of the last n lines, only those that can matter to scanLog travel.
+    const keep = `grep -F ${LOG_KEYWORDS.map((k) => `-e ${shq(k)}`).join(' ')}`;
+    return `for f in ${files}; do if [ -r "$f" ]; then printf 'source=%s\\n' "$f"; tail -n ${n} "$f" | ${keep} | ${asRecords('log')}; exit 0; fi; done
+if command -v journalctl >/dev/null 2>&1; then echo source=journal; journalctl -u ssh -u sshd -n ${n} --no-pager -o cat 2>/dev/null | ${keep} | ${asRecords('log')}; fi; true`;
   },
   plan(_p: Params, facts): CheckPlan {
     const r = parseRecords(facts.stdout);
     const source = first(r, 'source');
     if (!source) return { ok: true, message: 'no sshd log found to scan', changes: [] };
-    const findings = scanLog(Buffer.from(first(r, 'log') ?? '', 'base64').toString('utf8').split('\n'));
+    const findings = scanLog(r.get('log') ?? []);
     if (findings.length === 0) return { ok: true, message: `${source}: nothing of note since sshd started`, changes: [] };
     return { ok: true, message: `${source}: ${findings.length} finding${findings.length === 1 ? '' : 's'} since sshd started`, changes: [], findings: findings.map((f) => `${f.cause}: ${f.line}`) };
   },

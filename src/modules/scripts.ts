@@ -13,7 +13,7 @@ export interface AtomicWrite {
 
 /** Stops the script (exit 3) unless `path` still hashes as it did when the facts were read: no concurrent edit is lost. */
 export function unchangedGuard(path: string, sha256: string): string {
-  return `if [ "$(sha256sum < ${shq(path)} | cut -d' ' -f1)" != ${shq(sha256)} ]; then echo ${shq(`${path} changed since it was read; run again`)} >&2; exit 3; fi`;
+  return `if [ "$(sha256sum < ${shq(path)})" != ${shq(`${sha256}  -`)} ]; then echo ${shq(`${path} changed since it was read; run again`)} >&2; exit 3; fi`;
 }
 
 /**

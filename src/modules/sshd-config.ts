@@ -112,7 +112,7 @@ if ff_out=$(ff_sshd -T 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effective
           summary: `sshd_config: ${summary} (${changed.map((f) => f.path).join(', ')})`,
           diff: changed.map((f) => unifiedDiff(f.path, f.text, edited.get(f.path)!)).join('\n'),
           preflight: `${SSHD_FN}\n${validate}`,
-          script: writeScript(changed.map((f) => ({ path: f.path, before: f.text, after: edited.get(f.path)! })), validate),
+          script: writeScript(changed.map((f) => ({ path: f.path, before: f.text, after: edited.get(f.path)! }))),
           rollback: changed.map((f) => `ff_b=$(ls -1 -- ${shq(f.path)}.fleetfix-*.bak 2>/dev/null | sort | tail -n 1); [ -n "$ff_b" ] && cp -p -- "$ff_b" ${shq(f.path)}`).join('\n'),
         },
       ],
@@ -121,15 +121,14 @@ if ff_out=$(ff_sshd -T 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effective
 });
 
 /**
- * Apply: every file must still be as read; the whole new configuration must pass sshd -t; each file is backed up
- * (FILE.fleetfix-TIMESTAMP.bak, beside it), replaced atomically with its mode and owner, and sshd -t runs once more on the real
- * files, restoring the backups if it fails.
+ * Apply: every file must still be as read (the new configuration passed sshd -t in the preflight, which always runs
+ * first); each file is backed up (FILE.fleetfix-TIMESTAMP.bak, beside it) and replaced atomically with its mode and
+ * owner; then sshd -t runs on the real files, restoring the backups if it fails.
  */
-function writeScript(files: { path: string; before: string; after: string }[], validate: string): string {
+function writeScript(files: { path: string; before: string; after: string }[]): string {
   const backup = (path: string) => `${shq(`${path}.fleetfix-`)}"$ff_ts".bak`;
   const lines = ['set -eu', SSHD_FN, 'ff_ts=$(date +%Y%m%dT%H%M%S)'];
   for (const f of files) lines.push(unchangedGuard(f.path, createHash('sha256').update(f.before).digest('hex')));
-  lines.push(`if ! ff_err=$(${validate} 2>&1); then printf 'sshd -t rejects the new configuration: %s\\n' "$ff_err" >&2; exit 1; fi`);
   lines.push('ff_restore() {', ...files.map((f) => `  mv -f -- ${backup(f.path)} ${shq(f.path)}`), '}');
   for (const f of files) lines.push(`cp -p -- ${shq(f.path)} ${backup(f.path)}`, ...replaceFileLines(f.path, f.after));
   lines.push(`if ! ff_err=$(ff_sshd -t 2>&1); then ff_restore; printf 'sshd -t failed after writing; backups restored: %s\\n' "$ff_err" >&2; exit 1; fi`);

@@ -12,12 +12,12 @@ export function shq(value: string | number): string {
  * ff_gid and ff_home. An unknown user runs `onAbsent`, which must end the script.
  */
 export function lookupUser(user: string, onAbsent: string): string {
-  return [
-    `ff_ent=$(getent passwd ${shq(user)}) || ff_ent=`,
-    `ff_ifs=$IFS; IFS=:; set -f; set -- $ff_ent; set +f; IFS=$ff_ifs`,
-    `ff_uid=$3 ff_gid=$4 ff_home=$6`,
-    `if [ -z "$ff_home" ]; then ${onAbsent}; fi`,
-  ].join('\n');
+  return [getentFields('passwd', user), `ff_uid=$3 ff_gid=$4 ff_home=$6`, `if [ -z "$ff_home" ]; then ${onAbsent}; fi`].join('\n');
+}
+
+/** A shell line that sets the positional parameters to the fields of `name`'s getent line (none if it is unknown). */
+export function getentFields(database: 'passwd' | 'group', name: string): string {
+  return `ff_ent=$(getent ${database} ${shq(name)}) || ff_ent=; ff_ifs=$IFS; IFS=:; set -f; set -- $ff_ent; set +f; IFS=$ff_ifs`;
 }
 
 /** The user a `~user/...` (or `~/...`, meaning `defaultUser`) path belongs to; undefined for an absolute path. */
@@ -43,3 +43,8 @@ export const BASE64 = `{ base64 -w0 2>/dev/null || base64 | tr -d '\\n'; }`;
 
 /** Defines ff_rc_linked NAME: true when a SysV start link for NAME exists in runlevels 2-5. */
 export const RC_LINKED_FN = `ff_rc_linked() { for ff_f in /etc/rc[2345].d/S??"$1"; do [ -e "$ff_f" ] && return 0; done; return 1; }`;
+
+/** A pipeline stage that prints each line of its stdin as a `key=line` record: text travels without base64. */
+export function asRecords(key: string): string {
+  return `while IFS= read -r ff_l || [ -n "$ff_l" ]; do printf '${key}=%s\\n' "$ff_l"; done`;
+}

@@ -65,6 +65,23 @@ describe('file module on real files', () => {
     assert.equal((await planOf('file', { path: dir, type: 'directory', mode: '0700', owner: 'root' })).ok, true);
   });
 
+  it('reads owner and group ids from the host: a ~user path, another owner, a group, and names the host lacks', async () => {
+    const file = join(work, 'owned');
+    writeFileSync(file, '');
+    const cases: [object, string | true][] = [
+      [{ path: '~root', owner: 'root' }, true],
+      [{ path: file, owner: 'root', group: 'root' }, true],
+      [{ path: file, owner: 'nobody' }, `${file}: owner root -> nobody`],
+      [{ path: file, group: 'ff-no-such-group' }, 'no such group on the host: ff-no-such-group'],
+      [{ path: '~ff-no-such-user/.ssh', owner: 'root' }, 'no such user: ff-no-such-user (in ~ff-no-such-user/.ssh)'],
+    ];
+    for (const [params, want] of cases) {
+      const plan = await planOf('file', params);
+      if (want === true) assert.equal(plan.ok, true, `${JSON.stringify(params)}: ${plan.message}`);
+      else assert.equal(plan.message, want, JSON.stringify(params));
+    }
+  });
+
   it('creates a missing file with the wanted mode', async () => {
     const file = join(work, 'new-file');
     const plan = await planOf('file', { path: file, type: 'file', mode: '0600' });
@@ -142,4 +159,14 @@ describe('iptables-save normalization', () => {
       assert.equal(normalizeSave(raw), r.stdout);
     });
   }
+});
+
+describe('log_scan module on a real file', () => {
+  it('finds what sshd logged since it started, among unrelated lines', async () => {
+    const log = join(work, 'auth.log');
+    const noise = Array.from({ length: 50 }, (_, i) => `Nov 24 12:00:${i} h1 sshd[1]: Accepted publickey for root from 198.18.1.1 port ${4000 + i} ssh2`);
+    writeFileSync(log, [...noise, 'Nov 24 12:01:00 h1 sshd[2]: Server listening on 0.0.0.0 port 22.', ...noise, 'Nov 24 12:02:00 h1 sshd[3]: Authentication refused: bad ownership or modes for directory /root/.ssh', ''].join('\n'));
+    const plan = await planOf('log_scan', { files: [log] });
+    assert.deepEqual(plan.findings, ['bad-ownership-or-modes: Nov 24 12:02:00 h1 sshd[3]: Authentication refused: bad ownership or modes for directory /root/.ssh']);
+  });
 });

@@ -1,7 +1,7 @@
 // The check-only parsers: listening sockets (ss and /proc/net/tcp) and sshd log findings, as tables.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { scanLog } from '../../src/facts/auth-log.js';
+import { LOG_KEYWORDS, scanLog } from '../../src/facts/auth-log.js';
 import { parseProcNetTcp, parseSs } from '../../src/facts/listening.js';
 
 describe('listening sockets', () => {
@@ -35,6 +35,12 @@ describe('sshd log findings', () => {
     ['not allowed', ['Server listening on :: port 22.', 'User deploy from 198.18.1.1 not allowed because not listed in AllowUsers'], ['user-not-allowed']],
     ['syslog prefixes and duplicates', ['Nov 24 12:00:01 h1 sshd[99]: Authentication refused: bad ownership or modes for file /root/.ssh/authorized_keys', 'Nov 24 12:00:01 h1 sshd[99]: Authentication refused: bad ownership or modes for file /root/.ssh/authorized_keys'], ['bad-ownership-or-modes']],
     ['only since the last start', ['Authentication refused: bad ownership or modes for directory /root/.ssh', 'Server listening on 0.0.0.0 port 22.'], []],
+    ['config error', ['Accepted publickey for root', '/etc/ssh/sshd_config line 130: Bad configuration option: Foo'], ['config-error']],
+    ['pubkey disabled', ['Server listening on :: port 22.', 'userauth_pubkey: publickey authentication disabled'], ['pubkey-disabled']],
   ];
-  for (const [name, lines, causes] of cases) it(name, () => assert.deepEqual(scanLog(lines).map((f) => f.cause), causes));
+  for (const [name, lines, causes] of cases) {
+    it(name, () => assert.deepEqual(scanLog(lines).map((f) => f.cause), causes));
+    // The host sends only the lines with a keyword (grep -F): the findings must not change.
+    it(`${name}: the same on the lines the host keeps`, () => assert.deepEqual(scanLog(lines.filter((l) => LOG_KEYWORDS.some((k) => l.includes(k)))), scanLog(lines)));
+  }
 });
