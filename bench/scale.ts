@@ -28,28 +28,28 @@ function arg(name: string, fallback: string): string {
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A host that answers fleetfix's batched scripts from the recorded facts of its current state. */
+/**
+ * A host that answers fleetfix's batched scripts: a step's gather script with the recorded facts of the host's
+ * current state, any other script (a preflight, a fix, a handler) with success. A batch that stops at the first
+ * failure applies fixes: the host is healthy from then on.
+ */
 class SimTransport implements Transport {
   readonly access = 'sim';
   constructor(
     private state: 'healthy' | 'broken',
-    private readonly checkIds: string[],
+    private readonly gathers: Map<string, string>,
     private readonly latency: () => number,
   ) {}
 
   async exec(script: string): Promise<ExecResult> {
     await delay(this.latency());
     const marker = /@@fleetfix:[0-9a-f]+/.exec(script)![0];
-    const count = script.split(`${marker}:begin:`).length - 1;
-    const applying = script.includes('] || exit 0;');
-    let outputs: ExecResult[];
-    if (applying) {
-      this.state = 'healthy';
-      outputs = Array.from({ length: count }, () => ({ code: 0, stdout: '', stderr: '' }));
-    } else {
-      const ids = count === this.checkIds.length ? this.checkIds : ['restart-sshd'];
-      outputs = ids.map((id) => recorded.states[this.state][id]!);
-    }
+    const scripts = script.split(`${marker}:begin:`).slice(1).map((part) => part.slice(part.indexOf('\n(\n') + 3, part.indexOf('\n)\nff_rc=$?')));
+    const outputs = scripts.map((s) => {
+      const id = this.gathers.get(s);
+      return id ? recorded.states[this.state][id]! : { code: 0, stdout: '', stderr: '' };
+    });
+    if (script.includes('] || exit 0;')) this.state = 'healthy';
     return {
       code: 0,
       stdout: outputs.map((o, i) => `${o.stdout}\n${marker}:end:${i}:${o.code}\n`).join(''),
@@ -79,13 +79,14 @@ async function one(hosts: number, forks: number, command: 'audit' | 'apply', rtt
   const started = performance.now();
   const cpu = process.cpuUsage();
   const jobs = prepareJobs(specs, [playbook], recorded.vars);
-  const checkIds = jobs[0]!.checks.filter((c) => !c.skip).map((c) => c.step.id);
+  // Every simulated host renders the same scripts: one map from gather script to step for all.
+  const gathers = new Map([...jobs[0]!.checks, ...jobs[0]!.handlers].filter((s) => !s.skip).map((s) => [s.module.gather(s.params), s.step.id]));
   const latency = () => Math.max(0, rtt + (Math.random() * 2 - 1) * jitter);
   const broken = new Set(specs.filter((_, i) => i < hosts * brokenShare).map((h) => h.name));
   // A handshake costs about three round trips.
   const connect: ConnectFn = async (host) => {
     await delay(latency() * 3);
-    return { transport: new SimTransport(broken.has(host.name) ? 'broken' : 'healthy', checkIds, latency), attempts: [] };
+    return { transport: new SimTransport(broken.has(host.name) ? 'broken' : 'healthy', gathers, latency), attempts: [] };
   };
   let lines = 0;
   let bytes = 0;
