@@ -25,8 +25,9 @@ export async function execBatch(transport: Transport, scripts: string[], opts: B
 /** Pure: cut the combined output back into per-script results. */
 export function splitBatch(result: ExecResult, marker: string, count: number): ExecResult[] {
   // A transport that merges stderr into stdout (a console) shows the stderr markers there: they are dropped first.
-  const stderrMarkers = new RegExp(`\\n${marker}:(?:begin|end):\\d+\\n`, 'g');
-  const stdoutParts = result.stdout.replace(stderrMarkers, '').split(`\n${marker}:end:`);
+  const merged = result.stdout.includes(`\n${marker}:begin:`);
+  const cleaned = merged ? result.stdout.replace(new RegExp(`\\n${marker}:(?:begin|end):\\d+\\n`, 'g'), '') : result.stdout;
+  const stdoutParts = cleaned.split(`\n${marker}:end:`);
   const stderrById = new Map<number, string>();
   for (const part of result.stderr.split(`\n${marker}:`)) {
     const m = /^begin:(\d+)\n([\s\S]*)$/.exec(part);
