@@ -1,9 +1,9 @@
-// The floor: one ssh2 connection per host running one fixed gather script, no engine. Plain JavaScript over the
-// compiled transport, so that it pays no more start-up than fleetfix itself. For bench/lab.ts:
-//   node bench/floor.mjs INVENTORY.yml
+// The floor: one ssh2 connection per host running one fixed gather script, no engine, over fleetfix's own transport.
+// bench/lab.ts bundles it as the CLI is bundled (scripts/bundle.mjs bench/floor.mjs OUT.mjs), so that it pays no more
+// start-up than fleetfix itself, and runs: node OUT.mjs INVENTORY.yml
 import pLimit from 'p-limit';
-import { loadInventory } from '../dist/config/inventory.js';
-import { SshTransport } from '../dist/transport/ssh.js';
+import { loadInventory } from '../src/config/inventory.ts';
+import { SshTransport } from '../src/transport/ssh.ts';
 
 const GATHER = `stat -c '%a %U' /root/.ssh /root/.ssh/authorized_keys; grep -c ssh-ed25519 /root/.ssh/authorized_keys
 /usr/sbin/sshd -T | grep -E '^(port|listenaddress|pubkeyauthentication|maxstartups) '
