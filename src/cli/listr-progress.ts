@@ -50,4 +50,3 @@ export class ListrProgress implements ProgressSink {
     await this.rendering;
   }
 }
-
