@@ -80,8 +80,8 @@ export async function applyHost(session: HostSession, progress: ProgressSink): P
     const toFix = session.checks.filter(hasChanges);
     const scripts = toFix.flatMap((c) => c.plan.changes.map((change) => ({ check: c, change })));
     // The facts of the handlers these fixes may notify come back in the same round trip, read after the fixes.
-    const mayNotify = notifiedHandlers(session, (c) => toFix.includes(c));
-    const handlerGathers = mayNotify.filter((h) => !h.skip).map((h) => h.module.gather(h.params));
+    const mayNotify = notifiedHandlers(session, hasChanges);
+    const handlerGathers = gathersOf(mayNotify);
     const ran = await execBatch(transport, [...scripts.map((s) => s.change.script), ...handlerGathers], { stopOnError: true });
     const applied = scripts.filter((_, i) => ran[i]?.code === 0).map((s) => ({ checkId: s.check.prepared.step.id, change: s.change }));
     let failed = false;
@@ -101,7 +101,7 @@ export async function applyHost(session: HostSession, progress: ProgressSink): P
         check.message = check.changes.map((c) => c.summary).join('; ');
       }
     });
-    if (!failed && ran.length !== scripts.length + handlerGathers.length) throw new TransportError('protocol', `the host answered ${ran.length} of ${scripts.length + handlerGathers.length} scripts`);
+    if (!failed) expectAnswers(ran, scripts.length + handlerGathers.length);
     const handlers = await runHandlers(session, failed, progress, failed ? [] : planWith(mayNotify, ran.slice(scripts.length)));
     progress.phase(job.host.name, 'verifying');
     // The re-check and a fresh login go side by side.
@@ -116,10 +116,19 @@ export async function applyHost(session: HostSession, progress: ProgressSink): P
 }
 
 async function gatherAndPlan(transport: Transport, steps: PreparedStep[]): Promise<PlannedStep[]> {
-  const active = steps.filter((s) => !s.skip);
-  const facts = await execBatch(transport, active.map((s) => s.module.gather(s.params)), { stopOnError: false });
-  if (facts.length !== active.length) throw new TransportError('protocol', `fact gathering stopped after ${facts.length} of ${active.length} checks`);
-  return planWith(steps, facts);
+  const gathers = gathersOf(steps);
+  return planWith(steps, expectAnswers(await execBatch(transport, gathers, { stopOnError: false }), gathers.length));
+}
+
+/** The gather scripts of the steps not skipped, in order: planWith takes their facts back. */
+function gathersOf(steps: PreparedStep[]): string[] {
+  return steps.filter((s) => !s.skip).map((s) => s.module.gather(s.params));
+}
+
+/** A batch's results, when every script it sent answered; a batch cut short is a transport failure. */
+function expectAnswers(results: ExecResult[], sent: number): ExecResult[] {
+  if (results.length !== sent) throw new TransportError('protocol', `the host answered ${results.length} of ${sent} scripts`);
+  return results;
 }
 
 /** Plan each step from its facts, given in order for the steps not skipped. */
@@ -135,10 +144,9 @@ function planWith(steps: PreparedStep[], facts: ExecResult[]): PlannedStep[] {
 async function preflightAndHandlers(session: HostSession): Promise<CheckResult[]> {
   const probes = session.checks.flatMap((p) => p.plan.changes.filter((c) => c.preflight).map((c) => ({ p, script: c.preflight! })));
   const notified = notifiedHandlers(session, hasChanges);
-  const handlerGathers = notified.filter((h) => !h.skip).map((h) => h.module.gather(h.params));
+  const handlerGathers = gathersOf(notified);
   if (probes.length + handlerGathers.length === 0) return [];
-  const outcomes = await execBatch(session.transport!, [...probes.map((x) => x.script), ...handlerGathers], { stopOnError: false });
-  if (outcomes.length !== probes.length + handlerGathers.length) throw new TransportError('protocol', `the host answered ${outcomes.length} of ${probes.length + handlerGathers.length} scripts`);
+  const outcomes = expectAnswers(await execBatch(session.transport!, [...probes.map((x) => x.script), ...handlerGathers], { stopOnError: false }), probes.length + handlerGathers.length);
   probes.forEach(({ p }, i) => {
     const o = outcomes[i]!;
     if (o.code === 0) return;
