@@ -75,10 +75,7 @@ try {
   const ansibleEnv = { ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1', ANSIBLE_LOCAL_TEMP: join(fleet.root, 'ansible-tmp'), ANSIBLE_RETRY_FILES_ENABLED: 'False' };
   const ansible = (check: boolean) => ['/usr/bin/ansible-playbook', '-i', ansibleHosts, '-f', String(hosts), ...(check ? ['--check', '--diff'] : []), '-e', `authorized_key='${fleet.operatorPublicKey}'`, ANSIBLE_PLAYBOOK];
   const fleetfix = (command: string) => [process.execPath, FLEETFIX, command, '-i', fleet.inventoryPath, '--forks', String(hosts), ...(command === 'apply' ? ['--yes'] : [])];
-  const onAll = async (script: string) => {
-    const failed = (await Promise.all(fleet.hosts.map((h) => h.sh(script)))).find((r) => r.code !== 0);
-    if (failed) throw new Error(`on the fleet: ${script}: ${failed.stderr}`);
-  };
+  const onAll = (script: string) => fleet.setUp(Object.fromEntries(fleet.hosts.map((h) => [h.name, script])));
   const breakAll = () => onAll(FAULTS);
   const results: Record<string, Timing[]> = { 'fleetfix audit': [], 'ansible --check': [], floor: [], 'fleetfix apply': [], 'ansible apply': [] };
   const record = (name: string, t: Timing & { output: string }, wantCodes: number[]) => {

@@ -14,7 +14,7 @@ export const BROKEN = "echo 'MaxStartups 1:100:1' >> /etc/ssh/sshd_config && /et
 
 const fleet = await createFleet({ hosts: ['healthy', 'broken'] });
 try {
-  await fleet.hosts[1]!.sh(BROKEN);
+  await fleet.setUp({ broken: BROKEN });
   const inventory = loadInventory(fleet.execInventoryPath);
   const playbook = loadPlaybook(DEFAULT_PLAYBOOK, [...modules.keys()]);
   const jobs = prepareJobs(inventory.hosts, [playbook], {});

@@ -36,10 +36,7 @@ describe('core: audit, plan, apply on a real fleet', { timeout: 600_000 }, () =>
   before(async () => {
     fleet = await createFleet({ hosts: Object.keys(FAULTS) });
     inv = ['-i', fleet.inventoryPath, '--var', 'ssh_user=deploy'];
-    for (const h of fleet.hosts) {
-      const r = await h.sh(FAULTS[h.name]!);
-      assert.equal(r.code, 0, r.stderr);
-    }
+    await fleet.setUp(FAULTS);
   });
   after(async () => fleet?.destroy());
 

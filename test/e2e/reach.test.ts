@@ -37,10 +37,7 @@ const consoleSessions = async (h: LabHost) => (await run('sh', ['-c', `ip netns 
 describe('reach the unreachable: diagnose, fall back, fix, verify', { timeout: 900_000 }, () => {
   before(async () => {
     fleet = await createFleet({ hosts: Object.keys(HOSTS) });
-    for (const h of fleet.hosts) {
-      const r = await h.sh(HOSTS[h.name]![0]);
-      assert.equal(r.code, 0, `${h.name}: ${r.stderr}`);
-    }
+    await fleet.setUp(Object.fromEntries(Object.entries(HOSTS).map(([name, [script]]) => [name, script])));
     // r13 drops the controller (the bridge address) but lets r12 in: only the jump host reaches it.
     const r13 = await host('r13').sh(`iptables -A INPUT -s ${host('r12').address} -j ACCEPT && iptables -A INPUT -p tcp --dport 22 -j DROP`);
     assert.equal(r13.code, 0, r13.stderr);

@@ -35,10 +35,7 @@ const viaConsole = () => ['-i', fleet.inventoryPath, '--limit', '!a9'];
 describe('ssh-access: every cause, found and fixed', { timeout: 900_000 }, () => {
   before(async () => {
     fleet = await createFleet({ hosts: Object.keys(FAULTS) });
-    for (const h of fleet.hosts) {
-      const r = await h.sh(FAULTS[h.name]![0]);
-      assert.equal(r.code, 0, `${h.name}: ${r.stderr}`);
-    }
+    await fleet.setUp(Object.fromEntries(Object.entries(FAULTS).map(([name, [script]]) => [name, script])));
   });
   after(async () => fleet?.destroy());
 

@@ -25,9 +25,9 @@ const fleet = await createFleet({ hosts: Object.keys(FAULTS) });
 let failed = false;
 try {
   process.stdout.write(`lab fleet ${fleet.slot}: ${fleet.hosts.length} hosts, each its own network namespace with a real sshd\n`);
+  await fleet.setUp(Object.fromEntries(Object.entries(FAULTS).map(([name, [, script]]) => [name, script])));
   for (const h of fleet.hosts) {
-    const [what, script] = FAULTS[h.name]!;
-    await h.sh(script);
+    const [what] = FAULTS[h.name]!;
     const login = await fleet.sshLogin(h, 'true', { user: 'deploy' });
     process.stdout.write(`  ${h.name.padEnd(5)} ${h.address.padEnd(13)} ${what.padEnd(52)} ssh deploy@: ${login.code === 0 ? 'ok' : 'REFUSED'}\n`);
   }

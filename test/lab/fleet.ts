@@ -44,6 +44,8 @@ export interface Fleet {
   /** Log in with the real OpenSSH client and the operator key, host keys checked strictly. */
   /** With `address` (say, the IPv6 one) the host key is still checked against the host's entry. */
   sshLogin(host: LabHost, command?: string, opts?: { user?: string; port?: number; address?: string }): Promise<Exec>;
+  /** Run each named host's script (its faults, say) through the lab's own access; throws naming a host whose script failed. */
+  setUp(scripts: Record<string, string>): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -227,6 +229,11 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
           '-o', `UserKnownHostsFile=${knownHostsPath}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=5',
           '-o', `HostKeyAlias=${host.address}`, '-p', String(o.port ?? 22), `${o.user ?? 'root'}@${o.address ?? host.address}`, command,
         ]),
+      setUp: async (scripts) => {
+        const runs = await Promise.all(hosts.filter((h) => h.name in scripts).map(async (h) => ({ h, r: await h.sh(scripts[h.name]!) })));
+        const failed = runs.find(({ r }) => r.code !== 0);
+        if (failed) throw new Error(`setting up ${failed.h.name} failed (exit ${failed.r.code}): ${failed.r.stderr}`);
+      },
       destroy: () => destroyLab(slot, root),
     };
   } catch (err) {
