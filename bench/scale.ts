@@ -16,6 +16,7 @@ import { prepareJobs } from '../src/engine/prepare.js';
 import { FleetRun } from '../src/engine/run.js';
 import { modules } from '../src/modules/registry.js';
 import { runResult } from '../src/report/model.js';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../src/transport/output-cap.js';
 import type { ExecResult, Transport } from '../src/transport/types.js';
 
 type Facts = Record<string, ExecResult>;
@@ -74,6 +75,7 @@ async function one(hosts: number, forks: number, command: 'audit' | 'apply', rtt
     hostKeyPolicy: 'strict',
     connectTimeoutMs: 10_000,
     commandTimeoutMs: 60_000,
+    maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
     vars: {},
   }));
   const started = performance.now();

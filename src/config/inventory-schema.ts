@@ -45,6 +45,8 @@ const settingsShape = {
   become: z.union([z.literal('sudo'), z.literal(false)]).optional(),
   connect_timeout: intLike(1, 600).optional(),
   command_timeout: intLike(1, 86400).optional(),
+  /** MiB one script may send back (stdout and stderr together). */
+  max_output: intLike(1, 1024).optional(),
   console: consoleSchema.optional(),
   fallback: z.array(fallbackSchema).optional(),
   vars: z.record(z.string(), z.unknown()).optional(),

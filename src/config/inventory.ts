@@ -8,6 +8,7 @@ import { resolveSecret } from './secrets.js';
 import { parseWith } from './validate.js';
 import { YamlSource } from './yaml-source.js';
 import { expandHome, resolveFrom } from '../util/paths.js';
+import { DEFAULT_MAX_OUTPUT_MIB } from '../transport/output-cap.js';
 
 export type HostKeyPolicy = 'strict' | 'accept-new';
 
@@ -55,6 +56,8 @@ export interface HostSpec {
   become?: 'sudo';
   connectTimeoutMs: number;
   commandTimeoutMs: number;
+  /** The most one script may send back (`max_output`, MiB): past it the host's run is an error. */
+  maxOutputBytes: number;
   vars: Record<string, unknown>;
 }
 
@@ -145,6 +148,7 @@ function resolveHost(name: string, s: HostSettings, groups: string[], baseDir: s
     become: s.become === 'sudo' ? 'sudo' : undefined,
     connectTimeoutMs: (s.connect_timeout ?? 10) * 1000,
     commandTimeoutMs: (s.command_timeout ?? 120) * 1000,
+    maxOutputBytes: (s.max_output ?? DEFAULT_MAX_OUTPUT_MIB) * 1024 * 1024,
     vars: s.vars ?? {},
   };
 }

@@ -3,7 +3,8 @@ import { lookup } from 'node:dns/promises';
 import { isIP, connect as tcpConnect } from 'node:net';
 import ssh2, { type AnyAuthMethod, type ConnectConfig } from 'ssh2';
 import type { HostSpec } from '../config/inventory.js';
-import { knownKeyTypes, lookupName, verifyHostKey } from '../transport/known-hosts.js';
+import { hostKeyAlgorithms } from '../transport/host-key-check.js';
+import { keyTypeOf, knownKeyTypes, lookupName, verifyHostKey } from '../transport/known-hosts.js';
 import { KnownHostsStore } from '../transport/known-hosts-store.js';
 import { authMethods } from '../transport/ssh.js';
 
@@ -52,8 +53,8 @@ export async function probeHost(host: HostSpec, timeoutMs: number): Promise<Prob
   }
   const ssh = await sshProbe(host, timeoutMs);
   Object.assign(probe, ssh);
-  if (ssh.hostKey === 'changed') return { ...probe, cause: 'host-key-changed', detail: 'the host key does not match known_hosts: a reinstalled host or a man-in-the-middle; fleetfix will not log in' };
-  if (ssh.hostKey === 'revoked') return { ...probe, cause: 'host-key-revoked', detail: 'the host key is marked @revoked in known_hosts' };
+  if (ssh.hostKey === 'changed') return { ...probe, cause: 'host-key-changed', detail: `the host key${ssh.offeredType ? ` (${ssh.offeredType})` : ''} does not match known_hosts${ssh.knownTypes?.length ? ` (which holds ${ssh.knownTypes.join(', ')} for it)` : ''}: a reinstalled host or a man-in-the-middle; fleetfix will not log in` };
+  if (ssh.hostKey === 'revoked') return { ...probe, cause: 'host-key-revoked', detail: 'the host key is marked @revoked in known_hosts: fleetfix will not log in' };
   if (ssh.hostKey === 'unknown' && host.hostKeyPolicy === 'strict') return { ...probe, cause: 'host-key-unknown', detail: `the host key is not in ${host.knownHosts} (host_key_policy: strict)` };
   if (ssh.methods && !ssh.methods.includes('publickey') && !ssh.keyAccepted) return { ...probe, cause: 'pubkey-disabled', detail: `sshd offers ${ssh.methods.join(', ') || 'nothing'}, not publickey: PubkeyAuthentication no, or AuthenticationMethods` };
   if (ssh.keyAccepted === false) return { ...probe, cause: 'key-not-accepted', detail: `our key was not accepted for ${host.ssh.user}: the key is missing from authorized_keys, or ~/.ssh / authorized_keys have modes or an owner sshd's StrictModes refuses, or AllowUsers` };
@@ -89,11 +90,14 @@ function tcpProbe(address: string, port: number, timeoutMs: number): Promise<{ o
 }
 
 /** One SSH handshake: the host key's verdict, the methods the server offers, and whether our credentials get in. */
-function sshProbe(host: HostSpec, timeoutMs: number): Promise<Pick<Probe, 'hostKey' | 'methods' | 'keyAccepted'> & { error?: string }> {
+type SshSeen = Pick<Probe, 'hostKey' | 'methods' | 'keyAccepted'> & { error?: string; offeredType?: string; knownTypes?: string[] };
+
+function sshProbe(host: HostSpec, timeoutMs: number): Promise<SshSeen> {
   const store = KnownHostsStore.forPath(host.knownHosts);
   const names = [lookupName(host.address, host.ssh.port), ...(host.name !== host.address ? [lookupName(host.name, host.ssh.port)] : [])];
-  const types = knownKeyTypes(store.index(), names);
-  const out: Pick<Probe, 'hostKey' | 'methods' | 'keyAccepted'> & { error?: string } = {};
+  const knownTypes = knownKeyTypes(store.index(), names);
+  const serverHostKey = hostKeyAlgorithms(knownTypes);
+  const out: SshSeen = { knownTypes };
   const queue: AnyAuthMethod[] = [{ type: 'none', username: host.ssh.user }, ...authMethods(host.ssh, [])];
   return new Promise((resolve) => {
     const client = new Client();
@@ -120,10 +124,12 @@ function sshProbe(host: HostSpec, timeoutMs: number): Promise<Pick<Probe, 'hostK
       port: host.ssh.port,
       username: host.ssh.user,
       readyTimeout: timeoutMs,
-      ...(types.length ? { algorithms: { serverHostKey: types.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t])) as never } } : {}),
+      // Known key types first, then the rest: a server offering only another type shows that key, judged changed.
+      algorithms: { serverHostKey: serverHostKey as never },
       hostVerifier: (key: Buffer) => {
         const verdict = verifyHostKey(store.index(), names, key).status;
         out.hostKey = verdict;
+        out.offeredType = keyTypeOf(key);
         return verdict === 'match' || (verdict === 'unknown' && host.hostKeyPolicy === 'accept-new');
       },
       authHandler: (methodsLeft: string[] | null, _partial: boolean | null, next: (m: AnyAuthMethod | false) => void) => {

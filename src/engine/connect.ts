@@ -23,7 +23,7 @@ export class Unreachable extends Error {
 
 /** SSH to the host with `access`; through its jump host when it has one, each with its own host key check. */
 export async function connectSsh(host: HostSpec, access: SshAccess, signal?: AbortSignal): Promise<SshTransport> {
-  const base = { knownHosts: host.knownHosts, hostKeyPolicy: host.hostKeyPolicy, connectTimeoutMs: host.connectTimeoutMs, commandTimeoutMs: host.commandTimeoutMs };
+  const base = { knownHosts: host.knownHosts, hostKeyPolicy: host.hostKeyPolicy, connectTimeoutMs: host.connectTimeoutMs, commandTimeoutMs: host.commandTimeoutMs, maxOutputBytes: host.maxOutputBytes };
   let via: SshTransport | undefined;
   if (access.jump) {
     const j = access.jump;
@@ -45,8 +45,8 @@ export type ConnectFn = (host: HostSpec, signal?: AbortSignal) => Promise<{ tran
  * the report, and once SSH has failed, a diagnosis from this machine runs alongside the fallbacks.
  */
 export const connectHost: ConnectFn = async (host, signal) => {
-  if (host.transport === 'local') return { transport: CommandTransport.local(host.become === 'sudo', host.commandTimeoutMs), attempts: [] };
-  if (host.transport === 'exec') return { transport: CommandTransport.exec(host.exec!, host.commandTimeoutMs), attempts: [] };
+  if (host.transport === 'local') return { transport: CommandTransport.local(host.become === 'sudo', host.commandTimeoutMs, host.maxOutputBytes, host.name), attempts: [] };
+  if (host.transport === 'exec') return { transport: CommandTransport.exec(host.exec!, host.commandTimeoutMs, host.maxOutputBytes, host.name), attempts: [] };
   const attempts: AccessAttempt[] = [];
   let diagnosis: Promise<Probe> | undefined;
   for (const access of [host.ssh, ...host.fallbacks]) {
@@ -56,13 +56,13 @@ export const connectHost: ConnectFn = async (host, signal) => {
       if (!(err instanceof TransportError)) throw err;
       attempts.push({ access: access.label, error: err });
       diagnosis ??= signal?.aborted ? undefined : probeHost(host, host.connectTimeoutMs);
-      // A changed host key is a security event: that host stops here, with no fallback.
+      // A changed or revoked host key is a security event: that host stops here, with no fallback and no console.
       if (err.isSecurityEvent || signal?.aborted) throw new Unreachable(attempts, diagnosis);
     }
   }
   if (host.console) {
     try {
-      const transport = await ConsoleTransport.connect({ name: host.name, console: host.console, become: host.become, commandTimeoutMs: host.commandTimeoutMs }, signal);
+      const transport = await ConsoleTransport.connect({ name: host.name, console: host.console, become: host.become, commandTimeoutMs: host.commandTimeoutMs, maxOutputBytes: host.maxOutputBytes }, signal);
       return { transport, attempts, diagnosis };
     } catch (err) {
       if (!(err instanceof TransportError)) throw err;

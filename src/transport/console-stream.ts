@@ -61,19 +61,39 @@ export function stripAnsi(text: string): string {
   return text.replace(ANSI, '');
 }
 
-/** Accumulates what a console prints, cleaned, and lets a reader wait for a pattern with a time limit. */
+/** A console that printed more than the buffer's limit since the last match: what it printed is dropped. */
+export class ConsoleOverflow extends Error {
+  constructor(readonly received: number) {
+    super(`the console printed more than the limit (${received} bytes)`);
+  }
+}
+
+/**
+ * Accumulates what a console prints, cleaned, and lets a reader wait for a pattern with a time limit. At most
+ * `maxBytes` are kept between one match (or clear) and the next: past them the text is dropped and waits fail.
+ */
 export class ConsoleBuffer {
   private text = '';
   private waiter?: { re: RegExp; resolve: (m: { match: RegExpExecArray; before: string }) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
   private telnet = { pending: [] as number[] };
   private closed?: Error;
+  private received = 0;
+  private overflow?: ConsoleOverflow;
 
   constructor(
     private readonly stream: Duplex,
     telnet: boolean,
+    private readonly maxBytes = Infinity,
   ) {
     stream.on('data', (chunk: Buffer) => {
+      if (this.overflow) return;
       const clean = telnet ? stripTelnet(chunk, this.telnet, (b) => stream.write(b)) : chunk;
+      this.received += clean.length;
+      if (this.received > this.maxBytes) {
+        this.text = '';
+        this.overflow = new ConsoleOverflow(this.received);
+        return this.reject(this.overflow);
+      }
       this.text += stripAnsi(clean.toString('utf8'));
       this.check();
     });
@@ -85,7 +105,7 @@ export class ConsoleBuffer {
 
   /** Wait for `re` in what arrived since the last match; the match and the text before it are consumed and returned. */
   waitFor(re: RegExp, timeoutMs: number): Promise<{ match: RegExpExecArray; before: string }> {
-    if (this.closed) return Promise.reject(this.closed);
+    if (this.closed ?? this.overflow) return Promise.reject(this.closed ?? this.overflow);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiter = undefined;
@@ -96,9 +116,11 @@ export class ConsoleBuffer {
     });
   }
 
-  /** Drop everything received so far. */
+  /** Drop everything received so far (an overflow too). */
   clear(): void {
     this.text = '';
+    this.received = 0;
+    this.overflow = undefined;
   }
 
   private check(): void {
@@ -108,6 +130,7 @@ export class ConsoleBuffer {
     if (!m) return;
     const before = this.text.slice(0, m.index);
     this.text = this.text.slice(m.index + m[0].length);
+    this.received = Buffer.byteLength(this.text);
     clearTimeout(w.timer);
     this.waiter = undefined;
     w.resolve({ match: m, before });
@@ -115,6 +138,10 @@ export class ConsoleBuffer {
 
   private fail(e: Error): void {
     this.closed ??= e;
+    this.reject(e);
+  }
+
+  private reject(e: Error): void {
     const w = this.waiter;
     if (!w) return;
     clearTimeout(w.timer);

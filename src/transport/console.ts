@@ -6,7 +6,8 @@ import { connect as tcpConnect } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { ConsoleSpec } from '../config/inventory.js';
 import { shq } from '../util/shell.js';
-import { ConsoleBuffer } from './console-stream.js';
+import { ConsoleBuffer, ConsoleOverflow } from './console-stream.js';
+import { outputLimitError } from './output-cap.js';
 import { TransportError, type ExecOptions, type ExecResult, type Transport } from './types.js';
 
 export interface ConsoleTarget {
@@ -14,6 +15,8 @@ export interface ConsoleTarget {
   console: ConsoleSpec;
   become?: 'sudo';
   commandTimeoutMs: number;
+  /** The most one script may print before the console is given up. */
+  maxOutputBytes: number;
 }
 
 const LOGIN = /(?:^|\n)[^\n]*login: *$/i;
@@ -40,7 +43,7 @@ export class ConsoleTransport implements Transport {
 
   static async connect(target: ConsoleTarget, signal?: AbortSignal): Promise<ConsoleTransport> {
     const { stream, child, telnet } = await open(target);
-    const buffer = new ConsoleBuffer(stream, telnet);
+    const buffer = new ConsoleBuffer(stream, telnet, target.maxOutputBytes);
     const onAbort = () => stream.destroy();
     signal?.addEventListener('abort', onAbort, { once: true });
     const transport = new ConsoleTransport(stream, buffer, target, randomBytes(6).toString('hex'), child);
@@ -141,7 +144,9 @@ export class ConsoleTransport implements Transport {
       this.stream.write('\x03');
       this.broken = (err as { timeout?: boolean }).timeout
         ? new TransportError('command-timeout', `command on the console of ${this.target.name} did not finish within ${timeoutMs / 1000} s`)
-        : new TransportError('connection-lost', `console of ${this.target.name}: ${(err as Error).message}`);
+        : err instanceof ConsoleOverflow
+          ? outputLimitError(`the console of ${this.target.name}`, this.target.maxOutputBytes, err.received)
+          : new TransportError('connection-lost', `console of ${this.target.name}: ${(err as Error).message}`);
       throw this.broken;
     }
   }

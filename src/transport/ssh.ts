@@ -1,11 +1,13 @@
 // SSH transport on ssh2: verified host keys, key/agent/password auth, one connection reused for every script.
 import { readFileSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2, { type AgentAuthMethod, type ClientChannel, type ConnectConfig, type ParsedKey, type PasswordAuthMethod, type PublicKeyAuthMethod } from 'ssh2';
 import type { HostKeyPolicy, SshAccess } from '../config/inventory.js';
-import { fingerprint } from '../util/fingerprint.js';
-import { keyTypeOf, knownKeyTypes, lookupName, verifyHostKey } from './known-hosts.js';
+import { hostKeyAlgorithms, judgeHostKey } from './host-key-check.js';
+import { knownKeyTypes, lookupName } from './known-hosts.js';
 import { KnownHostsStore } from './known-hosts-store.js';
+import { CappedOutput, outputLimitError } from './output-cap.js';
 import { TransportError, type ExecOptions, type ExecResult, type Transport } from './types.js';
 
 const { Client, utils } = ssh2;
@@ -19,6 +21,8 @@ export interface SshTarget {
   become?: 'sudo';
   connectTimeoutMs: number;
   commandTimeoutMs: number;
+  /** The most one script may send back, stdout and stderr together. */
+  maxOutputBytes: number;
   /** An already open stream to the host (a jump host's forwardOut). */
   sock?: Duplex;
   /** Closed together with this connection (the jump host it goes through). */
@@ -26,13 +30,8 @@ export interface SshTarget {
 }
 
 const KEX = ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521', 'diffie-hellman-group-exchange-sha256', 'diffie-hellman-group14-sha256', 'diffie-hellman-group16-sha512'] as const;
-const HOST_KEY_ALGOS: Record<string, string[]> = {
-  'ssh-ed25519': ['ssh-ed25519'],
-  'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
-  'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
-  'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
-  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
-};
+/** How long a closing connection waits for the server's goodbye before its socket is destroyed. */
+const CLOSE_WAIT_MS = 2000;
 
 export class SshTransport implements Transport {
   private closed = false;
@@ -41,6 +40,7 @@ export class SshTransport implements Transport {
 
   private constructor(
     private readonly client: InstanceType<typeof Client>,
+    private readonly sock: Duplex,
     readonly access: string,
     private readonly target: SshTarget,
     private readonly sudo: boolean,
@@ -51,12 +51,15 @@ export class SshTransport implements Transport {
 
   static async connect(target: SshTarget, signal?: AbortSignal): Promise<SshTransport> {
     const client = new Client();
-    const hostKey = { verdict: '' as string };
+    const hostKey: { refusal?: TransportError } = {};
     const unusable: string[] = [];
+    if (signal?.aborted) throw new TransportError('connect-timeout', `connecting to ${target.name} was cancelled`);
     const config = buildConfig(target, hostKey, unusable);
     if ((config.authHandler as unknown[]).length === 0) {
       throw new TransportError('auth-failed', `no usable credentials for ${target.access.user}@${target.address}${unusable.length ? `: ${unusable.join('; ')}` : ' (no identity, agent or password configured)'}`);
     }
+    // The socket is ours, so that close() can always destroy it (ssh2's destroy() does nothing once end() was called).
+    const sock: Duplex = target.sock ?? tcpConnect({ host: target.address, port: target.access.port });
     await new Promise<void>((resolve, reject) => {
       let settled = false;
       const settle = (err?: TransportError) => {
@@ -64,22 +67,23 @@ export class SshTransport implements Transport {
         settled = true;
         signal?.removeEventListener('abort', onAbort);
         if (err) {
-          client.destroy();
+          sock.destroy();
           reject(err);
         } else resolve();
       };
       const onAbort = () => settle(new TransportError('connect-timeout', `connecting to ${target.name} was cancelled`));
       // ssh2 may emit several errors while a failed connection unwinds: the listener stays for all of them.
-      client.on('error', (err: Error & { level?: string; code?: string }) => settle(classifyConnectError(err, target, hostKey.verdict, unusable)));
+      client.on('error', (err: Error & { level?: string; code?: string }) => settle(classifyConnectError(err, target, hostKey.refusal, unusable)));
+      // A server may hang up before authentication without any error (sshd does, for a user name it cannot take).
+      client.on('close', () => settle(hostKey.refusal ?? new TransportError('connection-lost', `${target.access.user}@${target.address}:${target.access.port}: the server closed the connection before authentication completed`)));
       client.once('ready', () => settle());
-      if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
-      client.connect(config);
+      client.connect({ ...config, sock: sock as ConnectConfig['sock'] });
       // Small packets go out at once: with Nagle's algorithm on, each round trip can wait for a delayed ACK (~40 ms).
       client.setNoDelay(true);
     });
     const sudo = target.become === 'sudo' && target.access.user !== 'root';
-    const transport = new SshTransport(client, target.access.label, target, sudo);
+    const transport = new SshTransport(client, sock, target.access.label, target, sudo);
     if (sudo) {
       const probe = await transport.exec('exit 0');
       if (probe.code !== 0) {
@@ -111,15 +115,19 @@ export class SshTransport implements Transport {
         stream?.close();
       }, timeoutMs);
       let stream: ClientChannel | undefined;
+      const { maxOutputBytes } = this.target;
+      // Past the limit the channel is closed: sshd hangs up on the script, and nothing more is kept.
+      const output = new CappedOutput(maxOutputBytes, (received) => {
+        finish(() => reject(outputLimitError(this.target.name, maxOutputBytes, received)));
+        stream?.close();
+      });
       this.client.exec(command, (err, ch) => {
         if (err) return finish(() => reject(new TransportError('connection-lost', `cannot open a session on ${this.target.name}: ${err.message}`)));
         stream = ch;
-        const out: Buffer[] = [];
-        const errOut: Buffer[] = [];
-        ch.on('data', (d: Buffer) => out.push(d));
-        ch.stderr.on('data', (d: Buffer) => errOut.push(d));
+        ch.on('data', output.stdout);
+        ch.stderr.on('data', output.stderr);
         ch.on('close', (code: number | null, signal?: string) => {
-          finish(() => resolve({ code: code ?? (signal ? 128 : 255), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') }));
+          finish(() => resolve(output.result(code ?? (signal ? 128 : 255))));
         });
         ch.end(script);
       });
@@ -136,18 +144,26 @@ export class SshTransport implements Transport {
     });
   }
 
+  /**
+   * Say goodbye and wait briefly for the server's; then destroy the socket whatever happened. A host that stopped
+   * answering never acknowledges the goodbye, and a socket only ended would hold the process open for as long as the
+   * kernel retries its FIN (about 15 minutes).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.target.via) await this.target.via.close();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 2000);
-      this.client.once('close', () => {
-        clearTimeout(timer);
-        resolve();
+    if (!this.lostReason && !this.sock.destroyed) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, CLOSE_WAIT_MS);
+        this.client.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        this.client.end();
       });
-      this.client.end();
-    });
+    }
+    this.sock.destroy();
+    if (this.target.via) await this.target.via.close();
   }
 
   private lose(err: TransportError): void {
@@ -156,18 +172,16 @@ export class SshTransport implements Transport {
   }
 }
 
-function buildConfig(target: SshTarget, hostKey: { verdict: string }, unusable: string[]): ConnectConfig {
+function buildConfig(target: SshTarget, hostKey: { refusal?: TransportError }, unusable: string[]): ConnectConfig {
   const { access } = target;
   const store = KnownHostsStore.forPath(target.knownHosts);
   const names = [lookupName(target.address, access.port)];
   if (target.name !== target.address) names.push(lookupName(target.name, access.port));
-  const knownTypes = knownKeyTypes(store.index(), names);
-  const serverHostKey = knownTypes.flatMap((t) => HOST_KEY_ALGOS[t] ?? []);
+  const serverHostKey = hostKeyAlgorithms(knownKeyTypes(store.index(), names));
   const auth = authMethods(access, unusable);
   return {
     host: target.address,
     port: access.port,
-    sock: target.sock as ConnectConfig['sock'],
     username: access.user,
     readyTimeout: target.connectTimeoutMs,
     keepaliveInterval: 15000,
@@ -175,28 +189,16 @@ function buildConfig(target: SshTarget, hostKey: { verdict: string }, unusable: 
     authHandler: auth,
     algorithms: {
       kex: [...KEX] as NonNullable<ConnectConfig['algorithms']>['kex'],
-      ...(serverHostKey.length ? { serverHostKey: serverHostKey as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] } : {}),
+      serverHostKey: serverHostKey as NonNullable<ConnectConfig['algorithms']>['serverHostKey'],
     },
     hostVerifier: (keyBlob: Buffer) => {
-      const verdict = verifyHostKey(store.index(), names, keyBlob);
-      const fp = `${keyTypeOf(keyBlob)} ${fingerprint(keyBlob)}`;
-      switch (verdict.status) {
-        case 'match':
-          return true;
-        case 'revoked':
-          hostKey.verdict = `host key ${fp} of ${target.name} is marked @revoked in ${store.path}:${verdict.line}`;
-          return false;
-        case 'changed':
-          hostKey.verdict = `HOST KEY CHANGED for ${target.name} (${names[0]}): the server offered ${fp}, which does not match ${store.path} line ${verdict.lines.join(', ')}. Possible man-in-the-middle; refusing to connect.`;
-          return false;
-        case 'unknown':
-          if (target.hostKeyPolicy === 'accept-new') {
-            store.add(names[0]!, keyBlob);
-            return true;
-          }
-          hostKey.verdict = `host key of ${target.name} (${names[0]}) is not in ${store.path} (server offered ${fp}); add it, or use host_key_policy: accept-new`;
-          return false;
+      const decision = judgeHostKey(store.index(), names, keyBlob, { host: target.name, lookupName: names[0]!, knownHostsPath: store.path, policy: target.hostKeyPolicy });
+      if (!decision.accept) {
+        hostKey.refusal = new TransportError(decision.kind, decision.message);
+        return false;
       }
+      if (decision.learn) store.add(names[0]!, keyBlob);
+      return true;
     },
   } as ConnectConfig;
 }
@@ -235,9 +237,9 @@ function parseKeyFile(path: string, passphrase: string | undefined): ParsedKey |
   return parsed instanceof Error ? `cannot use ${path}: ${parsed.message}` : parsed;
 }
 
-function classifyConnectError(err: Error & { level?: string; code?: string }, target: SshTarget, hostKeyVerdict: string, unusable: string[]): TransportError {
+function classifyConnectError(err: Error & { level?: string; code?: string }, target: SshTarget, hostKeyRefusal: TransportError | undefined, unusable: string[]): TransportError {
   const where = `${target.access.user}@${target.address}:${target.access.port}`;
-  if (hostKeyVerdict) return new TransportError(hostKeyVerdict.startsWith('HOST KEY CHANGED') ? 'host-key-changed' : 'host-key-unknown', hostKeyVerdict);
+  if (hostKeyRefusal) return hostKeyRefusal;
   switch (err.code) {
     case 'ECONNREFUSED':
       return new TransportError('connect-refused', `connect to ${where}: connection refused`);

@@ -26,10 +26,12 @@ export type TransportErrorKind =
   | 'dns'
   | 'host-key-unknown'
   | 'host-key-changed'
+  | 'host-key-revoked'
   | 'auth-failed'
   | 'connection-lost'
   | 'command-timeout'
   | 'become-failed'
+  | 'output-limit'
   | 'protocol';
 
 /** Why a host could not be reached or a command could not finish. */
@@ -42,8 +44,8 @@ export class TransportError extends Error {
     this.name = 'TransportError';
   }
 
-  /** A changed host key stops the host: no fallback may be tried. */
+  /** A changed or revoked host key stops the host: no fallback may be tried, no console either. */
   get isSecurityEvent(): boolean {
-    return this.kind === 'host-key-changed';
+    return this.kind === 'host-key-changed' || this.kind === 'host-key-revoked';
   }
 }

@@ -1,4 +1,6 @@
-// The SSH transport against a real sshd: every way to authenticate, known_hosts forms, timeouts and a lost connection.
+// The SSH transport against a real sshd: every way to authenticate, known_hosts forms, timeouts, a lost connection,
+// a server that hangs up before authentication, a host that freezes mid-session, and output past max_output on every
+// transport (ssh, console, exec).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
@@ -7,8 +9,11 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import type { SshAccess } from '../../src/config/inventory.js';
+import { CommandTransport } from '../../src/transport/command.js';
+import { ConsoleTransport } from '../../src/transport/console.js';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../../src/transport/output-cap.js';
 import { SshTransport } from '../../src/transport/ssh.js';
-import { TransportError } from '../../src/transport/types.js';
+import { TransportError, type Transport } from '../../src/transport/types.js';
 import { createFleet, run, type Fleet, type LabHost } from '../lab/fleet.js';
 import { fleetfix, hostResult } from './helpers.js';
 
@@ -20,8 +25,18 @@ let password: string;
 function access(over: Partial<SshAccess> = {}): SshAccess {
   return { label: 'ssh', port: 22, user: 'root', identities: [fleet.operatorKey], ...over };
 }
-function connect(over: Partial<SshAccess> = {}, knownHosts = fleet.knownHostsPath, commandTimeoutMs = 10_000) {
-  return SshTransport.connect({ name: h1.name, address: h1.address, access: access(over), knownHosts, hostKeyPolicy: 'strict', connectTimeoutMs: 5000, commandTimeoutMs });
+function connect(over: Partial<SshAccess> = {}, knownHosts = fleet.knownHostsPath, commandTimeoutMs = 10_000, maxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES) {
+  return SshTransport.connect({ name: h1.name, address: h1.address, access: access(over), knownHosts, hostKeyPolicy: 'strict', connectTimeoutMs: 5000, commandTimeoutMs, maxOutputBytes });
+}
+/** Poll (up to 50 x 0.1 s) until no process on the lab machine runs `yes TAG`; returns how many are left. */
+async function processesLeft(tag: string): Promise<number> {
+  let left = 0;
+  for (let i = 0; i < 50; i++) {
+    left = Number((await run('pgrep', ['-fc', `^yes ${tag}$`])).stdout.trim());
+    if (left === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return left;
 }
 async function rejects(promise: Promise<unknown>, kind: TransportError['kind']): Promise<TransportError> {
   try {
@@ -116,7 +131,7 @@ describe('ssh transport on a real sshd', { timeout: 300_000 }, () => {
     writeFileSync(hashed, `${lines.map((l) => l.replace(h1.address, `[${h1.address}]:2222`)).join('\n')}\n`);
     assert.equal((await run('ssh-keygen', ['-H', '-f', hashed])).code, 0);
     assert.match(readFileSync(hashed, 'utf8'), /^\|1\|/);
-    const t = await SshTransport.connect({ name: h1.name, address: h1.address, access: access({ port: 2222 }), knownHosts: hashed, hostKeyPolicy: 'strict', connectTimeoutMs: 5000, commandTimeoutMs: 5000 });
+    const t = await SshTransport.connect({ name: h1.name, address: h1.address, access: access({ port: 2222 }), knownHosts: hashed, hostKeyPolicy: 'strict', connectTimeoutMs: 5000, commandTimeoutMs: 5000, maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES });
     assert.equal((await t.exec('echo ok')).stdout, 'ok\n');
     await t.close();
     const err = await rejects(connect({}, hashed), 'host-key-unknown');
@@ -144,6 +159,48 @@ describe('ssh transport on a real sshd', { timeout: 300_000 }, () => {
     await lost;
     await rejects(t.exec('true'), 'connection-lost');
     await t.close();
+  });
+
+  it('sshd hanging up before authentication (a NUL byte in the user name) is connection-lost at once, not a wait for --timeout', { timeout: 60_000 }, async () => {
+    const err = await rejects(connect({ user: 'ro\0ot' }), 'connection-lost');
+    assert.match(err.message, /closed the connection before authentication/);
+  });
+
+  it('a script past max_output is stopped on every transport: an error naming the host, the limit and what arrived; nothing left running', async () => {
+    const limit = 1024 * 1024;
+    const transports: [string, () => Promise<Transport>][] = [
+      ['ssh', () => connect({}, fleet.knownHostsPath, 20_000, limit)],
+      ['console', () => ConsoleTransport.connect({ name: h1.name, console: { tcp: { host: '127.0.0.1', port: h1.consolePort }, pty: false, user: 'root', password, promptTimeoutMs: 15_000 }, commandTimeoutMs: 20_000, maxOutputBytes: limit })],
+      ['exec', async () => CommandTransport.exec(`nsenter --net=/run/netns/${h1.netns} --mount=${h1.dir}/mnt --uts=${h1.dir}/uts -- sh -s`, 20_000, limit, h1.name)],
+    ];
+    for (const [name, open] of transports) {
+      const t = await open();
+      const tag = `fleetfix-flood-${name}`;
+      try {
+        const err = await rejects(t.exec(`yes ${tag}`), 'output-limit');
+        assert.match(err.message, new RegExp(`^a script on (the console of )?h1( \\(exec\\))? sent more than the 1 MiB a script may return \\(max_output\\): reading stopped after \\d+(\\.\\d)? MiB$`), name);
+        if (name !== 'console') assert.equal((await t.exec('echo still here')).stdout, 'still here\n', `${name}: the transport goes on`);
+      } finally {
+        await t.close();
+      }
+      assert.equal(await processesLeft(tag), 0, `${name}: the flooding script ends on the host`);
+    }
+  });
+
+  it('a host that freezes mid-session: the host fails at command_timeout and the process exits right after its report', async () => {
+    // ~/.ssh/rc runs at the start of each SSH session: from the first script on, h1 drops every packet.
+    const freeze = await h1.sh(`printf 'iptables -I INPUT -j DROP; iptables -I OUTPUT -j DROP\n' > /root/.ssh/rc`);
+    assert.equal(freeze.code, 0, freeze.stderr);
+    try {
+      const inventory = inventoryWith('inventory.freeze.yml', (t) => t.replace('  user: root', '  user: root\n  command_timeout: 3'));
+      // Far below the kernel's FIN retries (about 15 minutes) that kept the process alive; the helper kills it at the bound.
+      const audit = await fleetfix(['audit', '-i', inventory, MINIMAL, '--output', 'json'], { timeoutMs: 90_000 });
+      assert.equal(audit.code, 3, `the process exited by itself (${audit.code}): ${audit.stderr}`);
+      assert.match(hostResult(audit, 'h1').error!, /did not finish within 3 s/);
+    } finally {
+      const thaw = await h1.sh('rm -f /root/.ssh/rc; iptables -F INPUT; iptables -F OUTPUT');
+      assert.equal(thaw.code, 0, thaw.stderr);
+    }
   });
 
   it('transport: exec runs the same checks through a command of the operator (here nsenter)', async () => {
