@@ -1,5 +1,6 @@
 // Zod field types shared by the inventory, the playbook and the modules.
 import { z } from 'zod';
+import { describeValue } from './validate.js';
 
 /** `{ env: NAME }` or `{ file: PATH }`: a secret that is never printed. */
 export const secretRefSchema = z.union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) })], {
@@ -30,3 +31,45 @@ export const boolLike = z.union([z.boolean(), z.enum(['yes', 'no', 'true', 'fals
 });
 
 export const identifierSchema = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, { error: 'expected a name of letters, digits, "_", "-" and "."' });
+
+/** Where `text` holds a control character (C0, DEL or C1: a newline, a NUL, an ESC...), described; undefined if nowhere. */
+export function controlCharIn(text: string): string | undefined {
+  const m = /[\u0000-\u001f\u007f-\u009f]/.exec(text);
+  if (!m) return undefined;
+  const code = m[0].charCodeAt(0);
+  const name = CONTROL_NAMES[code] ?? 'a control character';
+  return `${name} (U+${code.toString(16).toUpperCase().padStart(4, '0')}) at character ${m.index + 1}`;
+}
+
+const CONTROL_NAMES: Record<number, string> = { 0: 'a NUL', 9: 'a tab', 10: 'a newline', 13: 'a carriage return', 27: 'an ESC' };
+
+/**
+ * A non-empty string on one line, free of control characters, that `problem` (if given) finds nothing wrong with.
+ * `expected` completes "expected ...": it is the message for anything else.
+ */
+export function lineString(expected: string, problem?: (text: string) => string | undefined, maxLength = 4096) {
+  return z.string({ error: (issue) => `expected ${expected} (a string), got ${describeValue(issue.input)}` }).superRefine((text, ctx) => {
+    const control = controlCharIn(text);
+    const found =
+      text.length === 0 ? 'got an empty string'
+      : control ? `found ${control}; a value is one line without control characters`
+      : text.length > maxLength ? `got ${text.length} characters, more than ${maxLength}`
+      : problem?.(text);
+    if (found) ctx.addIssue({ code: 'custom', message: `expected ${expected}; ${found}` });
+  });
+}
+
+/** A user or group name as POSIX has them (letters, digits, "_", ".", "-", not first, and a trailing "$"), or a numeric id. */
+const POSIX_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/;
+
+export function nameString(what: 'user' | 'group') {
+  return lineString(`a ${what} name or numeric id`, (n) => (POSIX_NAME.test(n) ? undefined : `got ${JSON.stringify(n)}: only letters, digits, "_", "." and "-" (not first), and a trailing "$"`), 256);
+}
+
+/** A path on the host: absolute, or ~/... or ~user/... (the user's home as the host's passwd says). */
+export const hostPathString = lineString('an absolute path or one starting with ~ or ~user', (p) =>
+  p.startsWith('/') || /^~([a-z_][a-z0-9_.-]*\$?)?(\/.*)?$/i.test(p) ? undefined : `got ${JSON.stringify(p)}`,
+);
+
+/** An absolute path on the host. */
+export const absolutePathString = lineString('an absolute path', (p) => (p.startsWith('/') ? undefined : `got ${JSON.stringify(p)}`));

@@ -2,11 +2,11 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
-import { ConfigError, ConfigErrors } from './errors.js';
+import { ConfigError, ConfigErrors, type SourcePosition } from './errors.js';
 import { inventorySchema, type ConsoleSettings, type FallbackSettings, type HostSettings } from './inventory-schema.js';
 import { resolveSecret } from './secrets.js';
 import { parseWith } from './validate.js';
-import { YamlSource } from './yaml-source.js';
+import { YamlSource, type ValuePath } from './yaml-source.js';
 import { expandHome, resolveFrom } from '../util/paths.js';
 import { DEFAULT_MAX_OUTPUT_MIB } from '../transport/output-cap.js';
 
@@ -59,6 +59,8 @@ export interface HostSpec {
   /** The most one script may send back (`max_output`, MiB): past it the host's run is an error. */
   maxOutputBytes: number;
   vars: Record<string, unknown>;
+  /** Where one of `vars` was set (the last layer that set it), for errors in its value; looked up only then. */
+  varPosition?: (name: string) => SourcePosition | undefined;
 }
 
 export interface Inventory {
@@ -75,8 +77,11 @@ export function localInventory(): Inventory {
   return { hosts: [base], groups: new Map() };
 }
 
+/** Room for tens of thousands of hosts; a larger file is refused before it is parsed. */
+export const MAX_INVENTORY_BYTES = 4 * 1024 * 1024;
+
 export function loadInventory(file: string): Inventory {
-  const source = YamlSource.load(file);
+  const source = YamlSource.load(file, MAX_INVENTORY_BYTES);
   const raw = source.value();
   if (raw === null || typeof raw !== 'object') throw source.error([], 'expected a mapping with "hosts:" (and optional "defaults:", "groups:")');
   const inv = parseWith(inventorySchema, raw, source);
@@ -98,14 +103,21 @@ export function loadInventory(file: string): Inventory {
 
   const hosts = hostNames.map((name) => {
     const layers: HostSettings[] = [inv.defaults ?? {}];
+    const layerPaths: ValuePath[] = [['defaults']];
     for (const g of memberOf.get(name)!) {
       const { hosts: _members, ...settings } = inv.groups?.[g] ?? {};
       layers.push(settings);
+      layerPaths.push(['groups', g]);
     }
     layers.push(inv.hosts[name] ?? {});
+    layerPaths.push(['hosts', name]);
     const merged = layers.reduce<HostSettings>((acc, layer) => deepMerge(acc, layer), {});
+    const varPosition = (v: string) => {
+      const i = layers.map((layer) => layer.vars !== undefined && Object.hasOwn(layer.vars, v)).lastIndexOf(true);
+      return i < 0 ? undefined : source.position([...layerPaths[i]!, 'vars', v]);
+    };
     try {
-      return resolveHost(name, merged, memberOf.get(name)!, baseDir, file);
+      return { ...resolveHost(name, merged, memberOf.get(name)!, baseDir, file), varPosition };
     } catch (err) {
       if (err instanceof ConfigError && !err.position) throw source.error(['hosts', name], err.message, { key: true });
       throw err;

@@ -48,8 +48,11 @@ export function playbookShape(moduleNames: readonly string[]) {
   });
 }
 
+/** A playbook is a page or two of YAML; a larger file is refused before it is parsed. */
+export const MAX_PLAYBOOK_BYTES = 1024 * 1024;
+
 export function loadPlaybook(file: string, moduleNames: readonly string[]): Playbook {
-  const source = YamlSource.load(file);
+  const source = YamlSource.load(file, MAX_PLAYBOOK_BYTES);
   const raw = source.value();
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw source.error([], 'expected a mapping with "name:" and "checks:"');
   const parsed = parseWith(playbookShape(moduleNames), raw, source);

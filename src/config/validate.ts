@@ -3,14 +3,18 @@ import type { z } from 'zod';
 import { ConfigError, ConfigErrors } from './errors.js';
 import type { ValuePath, YamlSource } from './yaml-source.js';
 
-/** Parse `value` (found at `basePath` in `source`) or throw every problem at once. */
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, source: YamlSource, basePath: ValuePath = []): z.output<S> {
+/**
+ * Parse `value` (found at `basePath` in `source`) or throw every problem at once. `note` may add to the message of a
+ * problem at a path inside `value` (where a rendered value came from).
+ */
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, source: YamlSource, basePath: ValuePath = [], note?: (path: ValuePath) => string | undefined): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw new ConfigErrors(result.error.issues.flatMap((issue) => issueToErrors(issue, value, source, basePath)));
+  throw new ConfigErrors(result.error.issues.flatMap((issue) => issueToErrors(issue, value, source, basePath, note?.(issue.path as (string | number)[]) ?? '')));
 }
 
-function issueToErrors(issue: z.core.$ZodIssue, root: unknown, source: YamlSource, basePath: ValuePath): ConfigError[] {
+function issueToErrors(issue: z.core.$ZodIssue, root: unknown, yaml: YamlSource, basePath: ValuePath, suffix: string): ConfigError[] {
+  const source = { error: (at: ValuePath, message: string, opts?: { key?: boolean }) => yaml.error(at, `${message}${suffix}`, opts) };
   const path = [...basePath, ...(issue.path as (string | number)[])];
   const where = describePath(path);
   if (issue.code === 'unrecognized_keys') {

@@ -1,7 +1,8 @@
 // authorized_key module: a public key is present in (or absent from) a user's authorized_keys, other lines untouched.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { appendKeyLine, parseAuthorizedKey, removeKey, sameKey } from '../facts/authorized-keys.js';
+import { hostPathString, lineString, nameString } from '../config/fields.js';
+import { appendKeyLine, keyLineProblem, keyOptionsProblem, parseAuthorizedKey, removeKey, sameKey } from '../facts/authorized-keys.js';
 import { parseStat, statScript } from '../facts/files.js';
 import { first, parseRecords } from '../facts/records.js';
 import { fingerprint } from '../util/fingerprint.js';
@@ -11,12 +12,13 @@ import { atomicWriteScript } from './scripts.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
-  user: z.string().min(1),
-  key: z.string({ error: 'expected the public key text (e.g. --var authorized_key=@~/.ssh/id_ed25519.pub)' }).refine((k) => parseAuthorizedKey(k) !== undefined, {
-    error: 'expected one OpenSSH public key line ("ssh-ed25519 AAAA... comment"); got something else, or nothing (set authorized_key, e.g. --var authorized_key=@~/.ssh/id_ed25519.pub)',
-  }),
+  user: nameString('user'),
+  /** Exactly one public key line: TYPE BLOB [COMMENT], no options (they go in `options`). */
+  key: lineString('one OpenSSH public key line ("ssh-ed25519 AAAA... comment"; set authorized_key, e.g. --var authorized_key=@~/.ssh/id_ed25519.pub)', keyLineProblem, 16384),
   state: z.enum(['present', 'absent']).optional(),
-  path: z.string().min(1).optional(),
+  path: hostPathString.optional(),
+  /** The options the key's line must carry exactly (e.g. 'from="198.51.100.0/24"'); none when unset. */
+  options: lineString('authorized_keys options like from="198.51.100.0/24",no-pty', keyOptionsProblem, 16384).optional(),
 });
 type Params = z.output<typeof params>;
 

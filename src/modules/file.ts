@@ -1,19 +1,19 @@
 // file module: a path exists as a file or directory with the wanted mode, owner and group.
 import { z } from 'zod';
-import { modeSchema } from '../config/fields.js';
+import { hostPathString, modeSchema, nameString } from '../config/fields.js';
 import { formatMode, parseStat, statScript, type FileStat } from '../facts/files.js';
 import { first, parseRecords } from '../facts/records.js';
 import { assignHostPath, getentFields, homeOwner, shq } from '../util/shell.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
-  path: z.string().min(1).refine((p) => p.startsWith('/') || p.startsWith('~'), { error: 'expected an absolute path or one starting with ~ or ~user' }).refine((p) => !p.includes('\n'), { error: 'a path cannot contain a newline' }),
+  path: hostPathString,
   type: z.enum(['file', 'directory']).optional(),
   mode: modeSchema.optional(),
   /** Bits that must not be set, e.g. "0022": not group- or world-writable, whatever the rest of the mode. */
   deny_mode: modeSchema.optional(),
-  owner: z.string().min(1).optional(),
-  group: z.string().min(1).optional(),
+  owner: nameString('user').optional(),
+  group: nameString('group').optional(),
 });
 type Params = z.output<typeof params>;
 

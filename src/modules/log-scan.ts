@@ -1,14 +1,14 @@
 // log_scan module (check only): recent sshd log lines that name a cause of refused logins, reported as findings with
 // the line. Findings decide nothing: a log keeps describing a fault after it is fixed, and the other checks judge the state.
 import { z } from 'zod';
-import { intLike } from '../config/fields.js';
+import { absolutePathString, intLike } from '../config/fields.js';
 import { LOG_KEYWORDS, scanLog } from '../facts/auth-log.js';
 import { first, parseRecords } from '../facts/records.js';
 import { asRecords, shq } from '../util/shell.js';
 import { defineModule, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
-  files: z.array(z.string().startsWith('/')).min(1).optional(),
+  files: z.array(absolutePathString).min(1).optional(),
   lines: intLike(10, 100000).optional(),
 });
 type Params = z.output<typeof params>;

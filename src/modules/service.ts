@@ -1,11 +1,12 @@
 // service module: a service is running or stopped, or is restarted/reloaded (as a handler), across init systems.
 import { z } from 'zod';
+import { lineString } from '../config/fields.js';
 import { first, parseRecords } from '../facts/records.js';
 import { RC_LINKED_FN, shq } from '../util/shell.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.@-]+$/, { error: 'expected a service name' }),
+  name: lineString('a service name (letters, digits, "_", ".", "@", "-"; not "-" first)', (n) => (/^[A-Za-z0-9_.@][A-Za-z0-9_.@-]*$/.test(n) ? undefined : `got ${JSON.stringify(n)}`), 256),
   state: z.enum(['running', 'stopped', 'restarted', 'reloaded']).optional(),
   enabled: z.boolean().optional(),
 });

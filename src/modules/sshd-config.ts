@@ -1,6 +1,7 @@
 // sshd_config module: directives judged by sshd's effective configuration (sshd -T), fixed where the value comes from, validated by sshd -t.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { controlCharIn } from '../config/fields.js';
 import { flatten, parseEffective, parseMaxStartups, type ConfigFile } from '../facts/sshd-config.js';
 import { first, parseRecords } from '../facts/records.js';
 import { unifiedDiff } from '../report/diff.js';
@@ -29,6 +30,13 @@ const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const params = z.record(z.string(), z.union([scalar, z.array(z.union([z.string(), z.number()])).min(1)])).superRefine((p, ctx) => {
   for (const key of Object.keys(p)) {
     if (!KEYWORDS.has(key.toLowerCase())) ctx.addIssue({ code: 'custom', path: [key], message: `"${key}" is not an sshd_config directive fleetfix knows` });
+  }
+  // One value is one line of the file: a newline in it would write directives of its own.
+  for (const [key, value] of Object.entries(p)) {
+    (Array.isArray(value) ? value : [value]).forEach((v, i) => {
+      const problem = typeof v !== 'string' ? undefined : v.trim() === '' ? 'got an empty string' : controlCharIn(v) && `found ${controlCharIn(v)}`;
+      if (problem) ctx.addIssue({ code: 'custom', path: Array.isArray(value) ? [key, i] : [key], message: `expected a value on one line without control characters; ${problem}` });
+    });
   }
   if (Object.keys(p).length === 0) ctx.addIssue({ code: 'custom', path: [], message: 'expected at least one directive, e.g. { PubkeyAuthentication: "yes" }' });
   const ms = Object.entries(p).find(([k]) => k.toLowerCase() === 'maxstartups');

@@ -1,10 +1,12 @@
 // The command line without a fleet: validate, schema, bad input (exit 1, file:line:col), and the local inventory.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fleetfix, hostResult } from './helpers.js';
+import { DEFAULT_PLAYBOOK } from '../../src/cli/run-command.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fleetfix-cli-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -65,6 +67,46 @@ describe('fleetfix validate and schema', () => {
     assert.ok(inv.properties.hosts);
     assert.equal((await fleetfix(['schema', 'nonsense'])).code, 1);
   });
+});
+
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKJWNRizB0O09IBVkzUXm2PfRO20YaQhAzp6BzpGXiXP';
+
+describe('hostile input: exit 1, the place and what was expected, no stack trace, nothing run', () => {
+  const fifo = join(work, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const cases: { name: string; args: () => string[]; error: () => string }[] = [
+    {
+      name: 'a second key smuggled into --var authorized_key',
+      args: () => ['--var', `authorized_key=${KEY} operator\n${KEY} intruder`],
+      error: () => `${DEFAULT_PLAYBOOK}:42:52: checks[5].authorized_key.key: expected one OpenSSH public key line`,
+    },
+    { name: 'options smuggled into --var authorized_key', args: () => ['--var', `authorized_key=command="/bin/sh" ${KEY}`], error: () => 'it starts with options (command="/bin/sh"); give them in "options:" and the key alone in "key:" (from --var authorized_key)' },
+    { name: 'a key whose data names another type', args: () => ['--var', `authorized_key=ssh-rsa ${KEY.split(' ')[1]}`], error: () => 'the key data names ssh-ed25519, but the line says ssh-rsa (from --var authorized_key)' },
+    { name: 'an sshd_config value with a newline, through --var', args: () => ['--var', 'ssh_port=22\nPermitRootLogin yes'], error: () => `${DEFAULT_PLAYBOOK}:21:13: checks[1].sshd_config.Port: expected a value on one line without control characters; found a newline (U+000A) at character 3 (from --var ssh_port)` },
+    { name: 'a user name with a newline, through --var', args: () => ['--var', 'ssh_user=root\nx'], error: () => 'found a newline (U+000A) at character 5; a value is one line without control characters (from --var ssh_user)' },
+    {
+      name: 'an sshd_config value with a newline, in the playbook',
+      args: () => [file('sshd-nl.yml', 'name: s\nchecks:\n  - id: s\n    sshd_config: { PubkeyAuthentication: "yes\\nPort 2200" }\n')],
+      error: () => `${join(work, 'sshd-nl.yml')}:4:42: checks[0].sshd_config.PubkeyAuthentication: expected a value on one line`,
+    },
+    { name: 'a loop inside vars', args: () => [file('loop.yml', 'name: l\nvars: { a: "{{ b }}", b: "{{ a }}" }\nchecks:\n  - id: f\n    file: { path: "/tmp/{{ a }}" }\n')], error: () => `${join(work, 'loop.yml')}:2:12: vars.a: variables refer to each other in a loop: a -> b -> a` },
+    { name: 'an alias to no anchor', args: () => [file('alias.yml', 'name: a\nvars: { a: *nope }\nchecks:\n  - id: l\n    listening: {}\n')], error: () => `${join(work, 'alias.yml')}:2:12: unknown alias *nope` },
+    { name: 'a NUL in a value', args: () => [file('nul.yml', 'name: n\nchecks:\n  - id: f\n    file: { path: "/tmp/a\\0b" }\n')], error: () => `${join(work, 'nul.yml')}:4:19: a NUL character in a value` },
+    { name: 'a FIFO as the inventory', args: () => ['-i', fifo], error: () => `cannot read ${fifo}: expected a regular file, found a FIFO` },
+    { name: 'a 50 MB playbook', args: () => [file('big.yml', `name: big\n# ${'x'.repeat(50 * 1024 * 1024)}\n`)], error: () => `cannot read ${join(work, 'big.yml')}: it is 52428813 bytes; expected at most 1048576 (1 MiB)` },
+  ];
+  for (const c of cases) {
+    for (const command of ['validate', 'plan']) {
+      it(`${command}: ${c.name}`, async () => {
+        const args = c.args();
+        const run = await fleetfix([command, ...(args.includes('-i') ? [] : ['-i', inventory]), ...args]);
+        assert.equal(run.code, 1, run.stderr);
+        assert.ok(run.stderr.includes(c.error()), `expected\n  ${c.error()}\nin\n  ${run.stderr}`);
+        assert.doesNotMatch(run.stderr, /internal error|\n\s+at /);
+        assert.equal(run.stdout, '');
+      });
+    }
+  }
 });
 
 describe('the local inventory (no -i)', () => {

@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { loadInventory } from '../../src/config/inventory.js';
+import { loadPlaybook } from '../../src/config/playbook.js';
+import { prepareJobs } from '../../src/engine/prepare.js';
+import { modules } from '../../src/modules/registry.js';
 import { redact } from '../../src/config/secrets.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetfix-inv-'));
@@ -41,4 +44,13 @@ it('merges defaults, then groups, then the host; resolves files against the inve
   assert.deepEqual([w1!.console?.tcp, w1!.console?.user, w1!.console?.password], [{ host: '127.0.0.1', port: 7001 }, 'admin', 's3cret-value']);
   assert.deepEqual(d1!.fallbacks.map((f) => [f.label, f.port, f.user]), [['fallback 1 (port 2200)', 2200, 'root'], ['fallback 2 (user backup)', 22, 'backup']]);
   assert.equal(redact('password is s3cret-value here'), 'password is *** here');
+});
+
+it("a problem inside an inventory variable points at where the host got it", () => {
+  writeFileSync(join(dir, 'vars.yml'), ['defaults:', '  vars: { dir: "/srv/{{ nope }}" }', 'hosts:', '  h1: { address: 192.0.2.1 }'].join('\n'));
+  writeFileSync(join(dir, 'pb.yml'), ['name: p', 'checks:', '  - id: f', '    file: { path: "{{ dir }}" }'].join('\n'));
+  const inv = loadInventory(join(dir, 'vars.yml'));
+  assert.throws(() => prepareJobs(inv.hosts, [loadPlaybook(join(dir, 'pb.yml'), [...modules.keys()])], {}), (err: Error) =>
+    err.message.startsWith(`${join(dir, 'vars.yml')}:2:16: vars.dir: undefined variable "nope"`),
+  );
 });
