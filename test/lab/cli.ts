@@ -1,14 +1,14 @@
-// npm run lab -- up N | down-all: bring a lab fleet up by hand (it stays until down-all), or remove every lab.
+// npm run lab -- up N [systemd] | down-all: bring a lab fleet up by hand (it stays until down-all), or remove every lab.
 import { createFleet, reapStaleLabs } from './fleet.js';
 
-const [command, arg] = process.argv.slice(2);
+const [command, arg, kind] = process.argv.slice(2);
 if (command === 'up') {
-  const fleet = await createFleet({ hosts: Number(arg ?? 3) });
+  const fleet = await createFleet({ hosts: Number(arg ?? 3), kind: kind === 'systemd' ? 'systemd' : 'namespaces' });
   // Hand the lab over: with no live owner it is reaped by the next lab run or by down-all.
   process.stdout.write(`lab ${fleet.slot} is up: ${fleet.hosts.map((h) => `${h.name}=${h.address} console 127.0.0.1:${h.consolePort}`).join(', ')}\ninventory: ${fleet.inventoryPath}\nremove with: npm run lab -- down-all\n`);
 } else if (command === 'down-all') {
   process.stdout.write(`removed ${await reapStaleLabs(true)} lab(s)\n`);
 } else {
-  process.stderr.write('usage: npm run lab -- up [N] | down-all\n');
+  process.stderr.write('usage: npm run lab -- up [N] [systemd] | down-all\n');
   process.exitCode = 1;
 }

@@ -9,7 +9,17 @@ import { stringify } from 'yaml';
 
 export const LAB_ROOT = '/var/tmp/fleetfix-lab';
 const LAB_SH = fileURLToPath(new URL('./lab.sh', import.meta.url));
+const SYSTEMD_SH = fileURLToPath(new URL('./systemd.sh', import.meta.url));
 const TOOLS: Record<string, string> = { sshd: 'openssh-server', ssh: 'openssh-client', iptables: 'iptables', nft: 'nftables', socat: 'socat', ip: 'iproute2', nsenter: 'util-linux', 'ssh-keygen': 'openssh-client', sudo: 'sudo' };
+/** What the systemd kind needs besides: its hosts boot with systemd-nspawn from a base built by mmdebstrap. */
+const SYSTEMD_TOOLS: Record<string, string> = { 'systemd-nspawn': 'systemd-container', mmdebstrap: 'mmdebstrap' };
+
+/**
+ * `namespaces`: this machine's Debian in namespaces, sshd started by /etc/init.d/ssh, logging to auth.log.
+ * `systemd`: systemd as PID 1 (systemd-nspawn) on a Debian base, sshd as ssh.service or, for the hosts named in
+ * `socketActivated`, as Ubuntu's ssh.socket; logs in the journal; hosts can reboot.
+ */
+export type HostKind = 'namespaces' | 'systemd';
 
 export interface Exec {
   code: number;
@@ -19,15 +29,18 @@ export interface Exec {
 
 export interface LabHost {
   name: string;
+  kind: HostKind;
   index: number;
   address: string;
   address6: string;
   consolePort: number;
   dir: string;
-  /** The host's network namespace: `ip netns pids` lists exactly its processes. */
+  /** The host's network namespace: `ip netns pids` lists exactly its processes (namespaces kind; empty for systemd hosts). */
   netns: string;
   /** Run a script inside the host as root, through the lab's own access (not SSH). */
   sh(script: string): Promise<Exec>;
+  /** systemd kind: `systemctl reboot` inside the host; resolves once the new boot is running. */
+  reboot(): Promise<void>;
 }
 
 export interface Fleet {
@@ -51,6 +64,9 @@ export interface Fleet {
 
 export interface FleetOptions {
   hosts: number | string[];
+  kind?: HostKind;
+  /** systemd kind: the hosts whose sshd is socket-activated (ssh.socket); the others run ssh.service. */
+  socketActivated?: string[];
   /** Extra inventory settings merged into `defaults`. */
   defaults?: Record<string, unknown>;
 }
@@ -80,9 +96,10 @@ function which(cmd: string): boolean {
 }
 
 /** Install what the lab needs when it is missing; refuse clearly when not root. */
-export async function ensureLabTools(): Promise<void> {
+export async function ensureLabTools(kind: HostKind = 'namespaces'): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the lab fleet needs root (it creates network and mount namespaces); run as root');
-  const missing = [...new Set(Object.entries(TOOLS).filter(([cmd]) => !which(cmd)).map(([, pkg]) => pkg))];
+  const tools = kind === 'systemd' ? { ...TOOLS, ...SYSTEMD_TOOLS } : TOOLS;
+  const missing = [...new Set(Object.entries(tools).filter(([cmd]) => !which(cmd)).map(([, pkg]) => pkg))];
   if (missing.length === 0) return;
   process.stderr.write(`lab: installing ${missing.join(' ')}\n`);
   await must('apt-get', ['update', '-qq']);
@@ -145,8 +162,11 @@ function allocateSlot(): { slot: number; root: string } {
 }
 
 export async function createFleet(opts: FleetOptions): Promise<Fleet> {
-  await ensureLabTools();
+  const kind = opts.kind ?? 'namespaces';
+  await ensureLabTools(kind);
   await reapStaleLabs();
+  // The systemd base is built (or found in the cache) before a slot is taken: a first build takes a while.
+  const base = kind === 'systemd' ? (await must(SYSTEMD_SH, ['base'])).trim() : '';
   const { slot, root } = allocateSlot();
   writeFileSync(join(root, 'owner.pid'), String(process.pid));
   try {
@@ -163,20 +183,28 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
       const dir = join(root, name);
       return {
         name,
+        kind,
         index: i + 1,
         address: `198.18.${slot}.${11 + i}`,
         address6: `fd00:ff:${slot}::${11 + i}`,
         consolePort: 20000 + slot * 100 + i + 1,
         dir,
-        netns: `fflab${slot}-${name}`,
+        netns: kind === 'namespaces' ? `fflab${slot}-${name}` : '',
         sh: (script: string) => run(LAB_SH, ['host-sh', dir], script),
+        reboot: async () => {
+          if (kind !== 'systemd') throw new Error(`${name} is a ${kind} host: only systemd hosts reboot`);
+          await must(SYSTEMD_SH, ['reboot', dir]);
+        },
       };
     });
     if (hosts.length > 89) throw new Error('a lab holds at most 89 hosts');
     const limit = pLimit(4);
-    await Promise.all(
-      hosts.map((h) => limit(() => must(LAB_SH, ['host-up', String(slot), String(h.index), h.name, h.dir, String(h.consolePort), `${operatorKey}.pub`, consolePasswordFile]))),
-    );
+    const up = (h: LabHost) => {
+      const args = [String(slot), String(h.index), h.name, h.dir, String(h.consolePort), `${operatorKey}.pub`, consolePasswordFile];
+      if (kind === 'namespaces') return must(LAB_SH, ['host-up', ...args]);
+      return must(SYSTEMD_SH, ['host-up', ...args, opts.socketActivated?.includes(h.name) ? 'socket' : 'service', base]);
+    };
+    await Promise.all(hosts.map((h) => limit(() => up(h))));
 
     const knownHostsPath = join(root, 'known_hosts');
     const keyLines = await Promise.all(
@@ -208,7 +236,9 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     writeFileSync(inventoryPath, `# fleetfix lab fleet ${slot}: ${hosts.length} hosts\n${stringify(inventory, { lineWidth: 0 })}`);
     const execInventory = {
       ...inventory,
-      hosts: Object.fromEntries(hosts.map((h) => [h.name, { address: h.address, exec: `nsenter --net=/run/netns/${h.netns} --mount=${h.dir}/mnt --uts=${h.dir}/uts -- sh -s` }])),
+      hosts: Object.fromEntries(
+        hosts.map((h) => [h.name, { address: h.address, exec: kind === 'namespaces' ? `nsenter --net=/run/netns/${h.netns} --mount=${h.dir}/mnt --uts=${h.dir}/uts -- sh -s` : `${LAB_SH} host-sh ${h.dir}` }]),
+      ),
     };
     const execInventoryPath = join(root, 'inventory.exec.yml');
     writeFileSync(execInventoryPath, `# fleetfix lab fleet ${slot}, reached by nsenter\n${stringify(execInventory, { lineWidth: 0 })}`);

@@ -7,6 +7,8 @@
 #   lab.sh host-down DIR
 #   lab.sh host-sh  DIR   (a script on stdin runs inside the host, as root: the lab's own access)
 #
+# host-down and host-sh also serve hosts of the systemd kind (systemd.sh), by their host.env.
+#
 # Each host: its own netns (own iptables/nftables), private copy-on-write /etc /root /home /var/log
 # (overlayfs) and a private /run, its own host keys, sshd started by /etc/init.d/ssh, and a `login`
 # console on 127.0.0.1:CONSOLE_PORT (socat + nsenter).
@@ -140,6 +142,9 @@ host_down() {
 }
 
 cmd=${1:-}; shift || true
+case "$cmd" in host-down|host-sh)
+  if [ -f "${1:-}/host.env" ] && grep -q '^KIND=systemd$' "$1/host.env"; then exec "$(dirname "$0")/systemd.sh" "$cmd" "$@"; fi ;;
+esac
 case "$cmd" in
   net-up) net_up "$@" ;;
   net-down) net_down "$@" ;;
