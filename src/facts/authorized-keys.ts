@@ -50,6 +50,21 @@ export function appendKeyLine(content: string, keyLine: string): string {
   return `${content}${sep}${keyLine.trim()}\n`;
 }
 
+/**
+ * Content where `key` is held only with exactly `options` (none when undefined): every line holding it with other
+ * options becomes `line`, and `line` is appended when no line holds the key. Every other line is kept, in order.
+ */
+export function ensureKeyLine(content: string, key: AuthorizedKey, line: string, options: string | undefined): string {
+  let held = false;
+  const lines = content.split(/(?<=\n)/).map((text) => {
+    const parsed = parseAuthorizedKey(text);
+    if (!parsed || !sameKey(parsed, key)) return text;
+    held = true;
+    return (parsed.options ?? '') === (options ?? '') ? text : `${line}${text.endsWith('\n') ? '\n' : ''}`;
+  });
+  return held ? lines.join('') : appendKeyLine(content, line);
+}
+
 /** Content without the lines that hold `key` (any options or comment). */
 export function removeKey(content: string, key: AuthorizedKey): string {
   return content

@@ -2,13 +2,13 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { hostPathString, lineString, nameString } from '../config/fields.js';
-import { appendKeyLine, keyLineProblem, keyOptionsProblem, parseAuthorizedKey, removeKey, sameKey } from '../facts/authorized-keys.js';
+import { ensureKeyLine, keyLineProblem, keyOptionsProblem, parseAuthorizedKey, removeKey, sameKey } from '../facts/authorized-keys.js';
 import { parseStat, statScript } from '../facts/files.js';
 import { first, parseRecords } from '../facts/records.js';
 import { fingerprint } from '../util/fingerprint.js';
 import { assignHostPath, BASE64, lookupUser, shq } from '../util/shell.js';
 import { unifiedDiff } from '../report/diff.js';
-import { atomicWriteScript } from './scripts.js';
+import { asUserLine, FILE_READ_LIMIT, inDirScript, replaceFileLines, SAFE_FS_FNS, splitPath } from './safe-fs.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
@@ -22,6 +22,14 @@ const params = z.strictObject({
 });
 type Params = z.output<typeof params>;
 
+/** Reads the file as the user sshd reads it as (see asUserLine), bounded: its size, and its content only when small enough. */
+const READ_AS_USER = `f=$1 limit=$2
+if [ -f "$f" ] && [ ! -L "$f" ]; then
+  if [ ! -r "$f" ]; then echo 'read_error=not readable by the user'; exit 0; fi
+  printf 'size=%s\\n' "$(stat -c %s -- "$f")"
+  if [ "$(stat -c %s -- "$f")" -le "$limit" ]; then printf 'content=%s\\n' "$(head -c "$limit" -- "$f" | ${BASE64})"; fi
+fi`;
+
 export const authorizedKeyModule = defineModule({
   name: 'authorized_key',
   summary: "a public key is present in (or absent from) a user's authorized_keys",
@@ -29,13 +37,15 @@ export const authorizedKeyModule = defineModule({
   gather(p: Params) {
     return [
       lookupUser(p.user, `echo 'user=absent'; exit 0`),
-      `printf 'uid=%s\\ngid=%s\\n' "$ff_uid" "$ff_gid"`,
+      `printf 'uid=%s\\ngid=%s\\nhome=%s\\n' "$ff_uid" "$ff_gid" "$ff_home"`,
       assignHostPath('ff_file', p.path ?? '~/.ssh/authorized_keys', p.user),
       `ff_dir=\${ff_file%/*}; ff_dir=\${ff_dir:-/}`,
-      `printf 'file=%s\\ndir=%s\\n' "$ff_file" "$ff_dir"`,
+      `printf 'file=%s\\ndir=%s\\ndir_real=%s\\n' "$ff_file" "$ff_dir" "$(cd -P -- "$ff_dir" 2>/dev/null && pwd -P)"`,
       statScript('dir_stat', 'ff_dir'),
       statScript('file_stat', 'ff_file'),
-      `if [ -f "$ff_file" ]; then printf 'content=%s\\n' "$(${BASE64} < "$ff_file")"; fi`,
+      // What sshd's StrictModes examines (auth_secure_path): the file, then each directory up to the home, or to /.
+      `ff_p=$ff_file; while :; do printf 'secure=%s|%s\\n' "$(LC_ALL=C stat -c '%F|%a|%u|%U' -- "$ff_p" 2>/dev/null || echo absent)" "$ff_p"; if [ "$ff_p" = "$ff_home" ] || [ "$ff_p" = / ]; then break; fi; ff_p=\${ff_p%/*}; ff_p=\${ff_p:-/}; done`,
+      asUserLine('ff_uid', 'ff_gid', READ_AS_USER, ['"$ff_file"', String(FILE_READ_LIMIT)]),
     ].join('\n');
   },
   plan(p: Params, facts): CheckPlan {
@@ -48,35 +58,62 @@ export const authorizedKeyModule = defineModule({
     const dirStat = parseStat(r, 'dir_stat');
     const fileStat = parseStat(r, 'file_stat');
     if (!file || !dir || !dirStat || !fileStat) return fail(facts.stderr.trim() || 'could not read authorized_keys facts');
+    const dirReal = first(r, 'dir_real');
+    if (dirStat !== 'absent' && dirReal !== dir) return fail(`${dir} leads through a symbolic link${dirReal ? ` (to ${dirReal})` : ''}; fleetfix changes nothing reached through a link`);
+    if (fileStat !== 'absent' && fileStat.type === 'symlink') return fail(`${file} is a symbolic link; fleetfix changes nothing reached through a link`);
+    if (fileStat !== 'absent' && fileStat.type !== 'file') return fail(`${file} is not a regular file; not touching it`);
+    if (dirStat !== 'absent' && dirStat.type !== 'directory') return fail(`${dir} is not a directory; not touching it`);
+    const size = first(r, 'size');
+    if (fileStat !== 'absent' && size === undefined) return fail(`${file} cannot be read as ${p.user} (${first(r, 'read_error') ?? 'a directory above it is closed to the user'}), and sshd reads it as the user`);
+    if (Number(size) > FILE_READ_LIMIT) return fail(`${file} is ${size} bytes, over the ${FILE_READ_LIMIT} bytes fleetfix reads from a host; not reading it`);
+
     const key = parseAuthorizedKey(p.key)!;
     const wantPresent = (p.state ?? 'present') === 'present';
     const label = `${key.type} ${key.comment ?? fingerprint(Buffer.from(key.blob, 'base64'))}`;
-    const owner = `${first(r, 'uid')}:${first(r, 'gid')}`;
-
-    if (fileStat !== 'absent' && fileStat.type !== 'file') return fail(`${file} is not a regular file; not touching it`);
-    if (dirStat !== 'absent' && dirStat.type !== 'directory') return fail(`${dir} is not a directory; not touching it`);
     const raw = fileStat === 'absent' ? Buffer.alloc(0) : Buffer.from(first(r, 'content') ?? '', 'base64');
     const before = raw.toString('utf8');
-    const present = before.split('\n').some((line) => {
-      const parsed = parseAuthorizedKey(line);
-      return parsed !== undefined && sameKey(parsed, key);
-    });
-    if (present === wantPresent) return { ok: true, message: `key ${label} is ${wantPresent ? 'present' : 'absent'} in ${file}`, changes: [] };
+    const wantedLine = [p.options, key.type, key.blob, key.comment].filter(Boolean).join(' ');
+    const after = wantPresent ? ensureKeyLine(before, key, wantedLine, p.options) : removeKey(before, key);
+    const refused = strictModesProblems(r.get('secure') ?? [], Number(first(r, 'uid')));
+    const refusal = refused.length ? `; but sshd's StrictModes refuses ${refused.join(', ')}` : '';
+    const wanted = wantPresent ? `present${p.options ? ` with options ${p.options}` : ' without options'}` : 'absent';
+    if (after === before) return { ok: refused.length === 0, message: `key ${label} is ${wanted} in ${file}${refusal}`, changes: [] };
 
+    const owner = `${first(r, 'uid')}:${first(r, 'gid')}`;
     const changes: Change[] = [];
     if (wantPresent && dirStat === 'absent') {
+      const parent = splitPath(dir);
+      const n = shq(parent.name);
       changes.push({
         summary: `create directory ${dir} (mode 0700, owner ${p.user})`,
         diff: `${dir}: absent -> directory (mode 0700, owner ${p.user})`,
-        script: `set -e\nif [ ! -d ${shq(dir)} ]; then mkdir -m 0700 -- ${shq(dir)} && chown ${shq(owner)} -- ${shq(dir)}; fi`,
+        script: inDirScript(parent.dir, [`[ -e ${n} ] || [ -L ${n} ] || ff_as_owner mkdir -m 0700 -- ${n}`, `ff_give ${n} ${shq(owner)} directory`, `ff_chmod ${n} 0700 directory`]),
       });
     }
-    const after = wantPresent ? appendKeyLine(before, p.key) : removeKey(before, key);
+    const held = before.split('\n').some((line) => { const k = parseAuthorizedKey(line); return k !== undefined && sameKey(k, key); });
+    const summary = !wantPresent ? `remove key ${label} from ${file}` : held ? `set the options of key ${label} in ${file} to ${p.options ? `"${p.options}"` : 'none'}` : fileStat === 'absent' ? `create ${file} with key ${label}` : `add key ${label} to ${file}`;
+    const sha = fileStat === 'absent' ? null : createHash('sha256').update(raw).digest('hex');
     changes.push({
-      summary: wantPresent ? (fileStat === 'absent' ? `create ${file} with key ${label}` : `add key ${label} to ${file}`) : `remove key ${label} from ${file}`,
+      summary,
       diff: unifiedDiff(file, before, after, fileStat === 'absent'),
-      script: atomicWriteScript({ path: file, content: after, expectSha256: fileStat === 'absent' ? null : createHash('sha256').update(raw).digest('hex'), createMode: '0600', createOwner: owner }),
+      script: ['set -eu', SAFE_FS_FNS, replaceFileLines(dir, splitPath(file).name, after, sha, { mode: '0600', owner })].join('\n'),
     });
-    return { ok: false, message: changes.map((c) => c.summary).join('; '), changes };
+    return { ok: false, message: `${changes.map((c) => c.summary).join('; ')}${refusal}`, changes };
   },
 });
+
+/**
+ * What sshd's StrictModes would refuse among the `secure=TYPE|MODE|UID|OWNER|PATH` records (the file, then each
+ * directory up to the home): anything owned by neither the user nor root, or writable by group or others.
+ */
+export function strictModesProblems(records: string[], uid: number): string[] {
+  const problems: string[] = [];
+  for (const record of records) {
+    if (record.startsWith('absent|')) continue;
+    const [, mode, owner, ownerName, ...rest] = record.split('|');
+    const path = rest.join('|');
+    if (Number(owner) !== 0 && Number(owner) !== uid) problems.push(`${path} (owned by ${ownerName})`);
+    else if (parseInt(mode ?? '0', 8) & 0o022) problems.push(`${path} (writable by group or others: mode ${mode})`);
+  }
+  return problems;
+}

@@ -4,6 +4,7 @@ import { hostPathString, modeSchema, nameString } from '../config/fields.js';
 import { formatMode, parseStat, statScript, type FileStat } from '../facts/files.js';
 import { first, parseRecords } from '../facts/records.js';
 import { assignHostPath, getentFields, homeOwner, shq } from '../util/shell.js';
+import { inDirScript, splitPath } from './safe-fs.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
@@ -12,70 +13,108 @@ const params = z.strictObject({
   mode: modeSchema.optional(),
   /** Bits that must not be set, e.g. "0022": not group- or world-writable, whatever the rest of the mode. */
   deny_mode: modeSchema.optional(),
-  owner: nameString('user').optional(),
+  /** The owner, or a list of acceptable owners (`[deploy, root]`): a fix sets the first. */
+  owner: z.union([nameString('user'), z.array(nameString('user')).min(1)]).optional(),
   group: nameString('group').optional(),
 });
 type Params = z.output<typeof params>;
+
+/** The owners a path may have; a fix gives it to the first. */
+const ownersOf = (p: Params): string[] => (p.owner === undefined ? [] : Array.isArray(p.owner) ? p.owner : [p.owner]);
 
 export const fileModule = defineModule({
   name: 'file',
   summary: 'a path exists as a file or directory with the wanted mode, owner and group',
   params,
   gather(p: Params) {
-    const lines = [assignHostPath('ff_path', p.path), `printf 'path=%s\\n' "$ff_path"`, statScript('stat', 'ff_path')];
+    const [owner] = ownersOf(p);
+    const lines = [
+      assignHostPath('ff_path', normalizePath(p.path)),
+      `ff_dir=\${ff_path%/*}; ff_dir=\${ff_dir:-/}`,
+      `printf 'path=%s\\ndir=%s\\ndir_real=%s\\n' "$ff_path" "$ff_dir" "$(cd -P -- "$ff_dir" 2>/dev/null && pwd -P)"`,
+      statScript('stat', 'ff_path'),
+      statScript('dir_stat', 'ff_dir'),
+    ];
     // The owner is most often the user whose home the path is in: that lookup is already done.
-    if (p.owner && p.owner === homeOwner(p.path)) lines.push(`printf 'owner_uid=%s\\n' "$ff_uid"`);
-    else if (p.owner) lines.push(`${getentFields('passwd', p.owner)}; printf 'owner_uid=%s\\n' "$3"`);
+    if (owner && owner === homeOwner(p.path)) lines.push(`printf 'owner_uid=%s\\n' "$ff_uid"`);
+    else if (owner) lines.push(`${getentFields('passwd', owner)}; printf 'owner_uid=%s\\n' "$3"`);
     if (p.group) lines.push(`${getentFields('group', p.group)}; printf 'group_gid=%s\\n' "$3"`);
     return lines.join('\n');
   },
   plan(p: Params, facts): CheckPlan {
     const records = parseRecords(facts.stdout);
+    const fail = (error: string): CheckPlan => ({ ok: false, message: error, changes: [], error });
     const error = first(records, 'error');
-    if (error) return { ok: false, message: error, changes: [], error };
+    if (error) return fail(error);
     const path = first(records, 'path');
+    const dir = first(records, 'dir');
     const stat = parseStat(records, 'stat');
-    if (!path || !stat) return { ok: false, message: 'could not read file facts', changes: [], error: facts.stderr.trim() || 'no facts' };
-    for (const [key, name, what] of [['owner_uid', p.owner, 'user'], ['group_gid', p.group, 'group']] as const) {
+    const dirStat = parseStat(records, 'dir_stat');
+    if (!path || !dir || !stat || !dirStat) return fail(facts.stderr.trim() || 'could not read file facts');
+    for (const [key, name, what] of [['owner_uid', ownersOf(p)[0], 'user'], ['group_gid', p.group, 'group']] as const) {
       if (name && !/^\d+$/.test(name) && !first(records, key)) return { ok: false, message: `no such ${what} on the host: ${name}`, changes: [], error: `no such ${what}: ${name}` };
     }
-    const changes = stat === 'absent' ? planCreate(p, path) : planAttributes(p, path, stat);
-    if ('error' in changes) return { ok: false, message: changes.error, changes: [], error: changes.error };
+    const changes = stat === 'absent' ? planCreate(p, path, dir) : planAttributes(p, path, dir, stat);
+    if ('error' in changes) return fail(changes.error);
     if (changes.length === 0) return { ok: true, message: `${path} is as wanted`, changes };
+    const refusal = unsafeDirectory(p, path, dir, first(records, 'dir_real'), dirStat, stat, first(records, 'owner_uid'));
+    if (refusal) return fail(refusal);
     return { ok: false, message: changes.map((c) => c.summary).join('; '), changes };
   },
 });
 
-function planCreate(p: Params, path: string): Change[] | { error: string } {
+/** `path` without repeated or trailing slashes, as the host's real paths are compared with it. */
+function normalizePath(path: string): string {
+  return path.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
+}
+
+/**
+ * Why fleetfix must not change `path`, when it must not: its directory is reached through a link, is writable by
+ * group or others, or belongs to a user who would not own `path` afterwards (in a user's directory fleetfix acts as
+ * that user, and gives nothing there to anyone else).
+ */
+function unsafeDirectory(p: Params, path: string, dir: string, dirReal: string | undefined, dirStat: FileStat | 'absent', stat: FileStat | 'absent', ownerUid: string | undefined): string | undefined {
+  // A directory an earlier check creates: the fix enters it when it runs, with the same refusals.
+  if (dirStat === 'absent') return undefined;
+  if (dirReal !== dir) return `${dir} leads through a symbolic link${dirReal ? ` (to ${dirReal})` : ''}; not changing ${path}`;
+  if (dirStat.mode & 0o022) return `${dir} is writable by group or others (mode ${formatMode(dirStat.mode)}); not changing ${path}`;
+  if (dirStat.uid === 0) return undefined;
+  const owners = ownersOf(p);
+  const keeps = stat !== 'absent' && (owners.length === 0 || owners.some((o) => sameId(o, stat.owner, stat.uid)));
+  const finalOwner = keeps ? stat.uid : owners[0] ? Number(/^\d+$/.test(owners[0]) ? owners[0] : ownerUid) : dirStat.uid;
+  if (finalOwner !== dirStat.uid) return `${path} would be owned by ${keeps ? stat.owner : owners[0]} inside ${dir}, which ${dirStat.owner} can write; fleetfix changes it only as ${dirStat.owner}`;
+  return undefined;
+}
+
+function planCreate(p: Params, path: string, dir: string): Change[] | { error: string } {
   if (!p.type) return { error: `${path} does not exist (set type: file or directory to create it)` };
   const mode = p.mode ?? (p.type === 'directory' ? '0755' : '0644');
-  const owner = [p.owner, p.group].filter(Boolean).join(':');
+  const { name } = splitPath(path);
+  const n = shq(name);
   // Facts may be stale by the time this runs (an earlier check may have created the path): create only if still absent.
-  const create =
-    p.type === 'directory'
-      ? `[ -d ${shq(path)} ] || mkdir -m ${shq(mode)} -- ${shq(path)}`
-      : `[ -e ${shq(path)} ] || (umask 077 && set -C && : > ${shq(path)})`;
-  const script = [`set -e`, create, p.owner || p.group ? `chown ${shq(p.owner ? owner : `:${p.group}`)} -- ${shq(path)}` : '', `chmod ${shq(mode)} -- ${shq(path)}`].filter(Boolean).join('\n');
-  const attrs = [`mode ${formatMode(parseInt(mode, 8))}`, p.owner && `owner ${p.owner}`, p.group && `group ${p.group}`].filter(Boolean).join(', ');
+  const create = p.type === 'directory' ? `ff_as_owner mkdir -m ${shq(mode)} -- ${n}` : `ff_as_owner sh -c 'umask 077; set -C; : > "$1"' sh ${n}`;
+  const [wantedOwner] = ownersOf(p);
+  const owner = wantedOwner || p.group ? [`ff_give ${n} ${shq([wantedOwner ?? '', p.group].filter((x) => x !== undefined).join(':'))} ${p.type}`] : [];
+  const script = inDirScript(dir, [`[ -e ${n} ] || [ -L ${n} ] || ${create}`, ...owner, `ff_chmod ${n} ${shq(mode)} ${p.type}`]);
+  const attrs = [`mode ${formatMode(parseInt(mode, 8))}`, wantedOwner && `owner ${wantedOwner}`, p.group && `group ${p.group}`].filter(Boolean).join(', ');
   return [{ summary: `create ${p.type} ${path} (${attrs})`, diff: `${path}: absent -> ${p.type} (${attrs})`, script }];
 }
 
-function planAttributes(p: Params, path: string, stat: FileStat): Change[] | { error: string } {
+function planAttributes(p: Params, path: string, dir: string, stat: FileStat): Change[] | { error: string } {
   if (stat.type === 'symlink') return { error: `${path} is a symbolic link; not changing it` };
-  if (p.type && stat.type !== p.type) return { error: `${path} is a ${stat.type === 'other' ? 'special file' : stat.type}, expected a ${p.type}; not replacing it` };
+  if (stat.type === 'other') return { error: `${path} is a special file; not changing it` };
+  if (p.type && stat.type !== p.type) return { error: `${path} is a ${stat.type}, expected a ${p.type}; not replacing it` };
+  const n = shq(splitPath(path).name);
+  const change = (summary: string, line: string): Change => ({ summary, diff: summary, script: inDirScript(dir, [line]) });
   const changes: Change[] = [];
-  if (p.owner && !sameId(p.owner, stat.owner, stat.uid)) {
-    changes.push({ summary: `${path}: owner ${stat.owner} -> ${p.owner}`, diff: `${path}: owner ${stat.owner} -> ${p.owner}`, script: `chown ${shq(p.owner)} -- ${shq(path)}` });
-  }
-  if (p.group && !sameId(p.group, stat.group, stat.gid)) {
-    changes.push({ summary: `${path}: group ${stat.group} -> ${p.group}`, diff: `${path}: group ${stat.group} -> ${p.group}`, script: `chgrp ${shq(p.group)} -- ${shq(path)}` });
-  }
+  const owners = ownersOf(p);
+  if (owners.length && !owners.some((o) => sameId(o, stat.owner, stat.uid))) changes.push(change(`${path}: owner ${stat.owner} -> ${owners[0]}`, `ff_give ${n} ${shq(owners[0]!)} ${stat.type}`));
+  if (p.group && !sameId(p.group, stat.group, stat.gid)) changes.push(change(`${path}: group ${stat.group} -> ${p.group}`, `ff_give ${n} ${shq(`:${p.group}`)} ${stat.type}`));
   // chown may clear set-id bits, so the mode is set last.
   const wantedMode = p.mode ? parseInt(p.mode, 8) : stat.mode & ~parseInt(p.deny_mode ?? '0', 8);
   if (wantedMode !== stat.mode) {
-    const from = formatMode(stat.mode);
     const to = formatMode(wantedMode);
-    changes.push({ summary: `${path}: mode ${from} -> ${to}`, diff: `${path}: mode ${from} -> ${to}`, script: `chmod ${shq(to)} -- ${shq(path)}` });
+    changes.push(change(`${path}: mode ${formatMode(stat.mode)} -> ${to}`, `ff_chmod ${n} ${shq(to)} ${stat.type}`));
   }
   return changes;
 }

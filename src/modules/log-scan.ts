@@ -13,6 +13,9 @@ const params = z.strictObject({
 });
 type Params = z.output<typeof params>;
 
+/** The longest log line that travels: sshd's own lines are far shorter, a user's crafted one need not be. */
+const MAX_LINE = 2000;
+
 export const logScanModule = defineModule({
   name: 'log_scan',
   summary: 'check only: recent sshd log lines matched against known causes, reported as findings',
@@ -20,8 +23,8 @@ export const logScanModule = defineModule({
   gather(p: Params) {
     const n = p.lines ?? 2000;
     const files = (p.files ?? ['/var/log/auth.log', '/var/log/secure']).map(shq).join(' ');
-    // Of the last n lines, only those that can matter to scanLog travel.
-    const keep = `grep -F ${LOG_KEYWORDS.map((k) => `-e ${shq(k)}`).join(' ')}`;
+    // Of the last n lines, only those that can matter to scanLog travel, each cut to a length a log line has.
+    const keep = `grep -F ${LOG_KEYWORDS.map((k) => `-e ${shq(k)}`).join(' ')} | cut -c 1-${MAX_LINE}`;
     return `for f in ${files}; do if [ -r "$f" ]; then printf 'source=%s\\n' "$f"; tail -n ${n} "$f" | ${keep} | ${asRecords('log')}; exit 0; fi; done
 if command -v journalctl >/dev/null 2>&1; then echo source=journal; journalctl -u ssh -u sshd -n ${n} --no-pager -o cat 2>/dev/null | ${keep} | ${asRecords('log')}; fi; true`;
   },

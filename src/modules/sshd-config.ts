@@ -6,7 +6,7 @@ import { flatten, parseEffective, parseMaxStartups, type ConfigFile } from '../f
 import { first, parseRecords } from '../facts/records.js';
 import { unifiedDiff } from '../report/diff.js';
 import { BASE64, shq } from '../util/shell.js';
-import { replaceFileLines, unchangedGuard } from './scripts.js';
+import { FILE_READ_LIMIT, replaceFileLines, SAFE_FS_FNS, splitPath, unchangedGuard } from './safe-fs.js';
 import { editConfig, type WantedDirective } from './sshd-config-edit.js';
 import { defineModule, type CheckPlan } from './types.js';
 
@@ -81,7 +81,7 @@ export const sshdConfigModule = defineModule({
   gather() {
     return `${SSHD_FN}
 if [ ! -x "$ff_sshd_bin" ]; then echo 'sshd=absent'; exit 0; fi
-ff_emit() { printf 'file=%s\\n' "$1"; printf 'content=%s\\n' "$(${BASE64} < "$1")"; }
+ff_emit() { ff_size=$(stat -c %s -- "$1"); if [ "$ff_size" -gt ${FILE_READ_LIMIT} ]; then printf 'too_large=%s|%s\\n' "$ff_size" "$1"; return; fi; printf 'file=%s\\n' "$1"; printf 'content=%s\\n' "$(head -c ${FILE_READ_LIMIT} -- "$1" | ${BASE64})"; }
 ff_emit ${SSHD_CONFIG}
 for ff_pat in $(awk 'tolower($1)=="include"{for(i=2;i<=NF;i++)print $i}' ${SSHD_CONFIG}); do
   case "$ff_pat" in /*) ;; *) ff_pat="/etc/ssh/$ff_pat" ;; esac
@@ -94,6 +94,11 @@ if ff_out=$(ff_sshd -T 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effective
     const fail = (error: string): CheckPlan => ({ ok: false, message: error, changes: [], error });
     if (first(r, 'sshd') === 'absent') return fail('sshd is not installed');
     if (first(r, 'invalid')) return fail(`the current sshd configuration does not pass sshd -T: ${first(r, 'invalid')}`);
+    const tooLarge = first(r, 'too_large');
+    if (tooLarge) {
+      const [size, ...path] = tooLarge.split('|');
+      return fail(`${path.join('|')} is ${size} bytes, over the ${FILE_READ_LIMIT} bytes fleetfix reads from a host; not reading it`);
+    }
     const paths = r.get('file') ?? [];
     const contents = r.get('content') ?? [];
     const files: ConfigFile[] = paths.map((path, i) => ({ path, text: Buffer.from(contents[i] ?? '', 'base64').toString('utf8') }));
@@ -135,10 +140,21 @@ if ff_out=$(ff_sshd -T 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effective
  */
 function writeScript(files: { path: string; before: string; after: string }[]): string {
   const backup = (path: string) => `${shq(`${path}.fleetfix-`)}"$ff_ts".bak`;
-  const lines = ['set -eu', SSHD_FN, 'ff_ts=$(date +%Y%m%dT%H%M%S)'];
-  for (const f of files) lines.push(unchangedGuard(f.path, createHash('sha256').update(f.before).digest('hex')));
+  const lines = ['set -eu', SSHD_FN, SAFE_FS_FNS, 'ff_ts=$(date +%Y%m%dT%H%M%S)'];
+  for (const f of files) {
+    // sshd reads its configuration as root: only a directory no one else can write may hold it, and so the backup.
+    lines.push(`( ff_enter ${shq(splitPath(f.path).dir)}; [ "$ff_dir_uid" = 0 ] || ff_refuse "$PWD belongs to uid $ff_dir_uid; not writing sshd's configuration there" )`);
+    lines.push(unchangedGuard(f.path, sha256(f.before)));
+  }
   lines.push('ff_restore() {', ...files.map((f) => `  mv -f -- ${backup(f.path)} ${shq(f.path)}`), '}');
-  for (const f of files) lines.push(`cp -p -- ${shq(f.path)} ${backup(f.path)}`, ...replaceFileLines(f.path, f.after));
+  for (const f of files) {
+    const { dir, name } = splitPath(f.path);
+    lines.push(`cp -p -- ${shq(f.path)} ${backup(f.path)}`, replaceFileLines(dir, name, f.after, sha256(f.before), { mode: '0600', owner: '0:0' }));
+  }
   lines.push(`if ! ff_err=$(ff_sshd -t 2>&1); then ff_restore; printf 'sshd -t failed after writing; backups restored: %s\\n' "$ff_err" >&2; exit 1; fi`);
   return lines.join('\n');
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

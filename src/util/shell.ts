@@ -9,10 +9,16 @@ export function shq(value: string | number): string {
 
 /**
  * Shell lines that look `user` up in the host's passwd (one getent, split by the shell itself) and set ff_uid,
- * ff_gid and ff_home. An unknown user runs `onAbsent`, which must end the script.
+ * ff_gid and ff_home (its real path, when it exists). An unknown user runs `onAbsent`, which must end the script.
  */
 export function lookupUser(user: string, onAbsent: string): string {
-  return [getentFields('passwd', user), `ff_uid=$3 ff_gid=$4 ff_home=$6`, `if [ -z "$ff_home" ]; then ${onAbsent}; fi`].join('\n');
+  return [
+    getentFields('passwd', user),
+    `ff_uid=$3 ff_gid=$4 ff_home=$6`,
+    `if [ -z "$ff_home" ]; then ${onAbsent}; fi`,
+    // The home's real path: what follows compares real paths with it, so a link the admin made to a home stays usable.
+    `ff_home_real=$(cd -P -- "$ff_home" 2>/dev/null && pwd -P) && ff_home=$ff_home_real`,
+  ].join('\n');
 }
 
 /** A shell line that sets the positional parameters to the fields of `name`'s getent line (none if it is unknown). */

@@ -1,7 +1,6 @@
 // The shell side, run for real with this machine's sh: batching, quoting, and module scripts on temp files.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, appendFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { execBatch, splitBatch } from '../../src/engine/batch.js';
@@ -11,7 +10,10 @@ import { normalizeSave } from '../../src/modules/firewall.js';
 import { shq } from '../../src/util/shell.js';
 
 const sh = CommandTransport.local(false, 10_000);
-const work = mkdtempSync(join(tmpdir(), 'fleetfix-scripts-'));
+// Not under /tmp: sshd, and so fleetfix, refuses key files below a directory others can write.
+// Open to all, as /home is: users read their own files below it.
+const work = mkdtempSync('/run/fleetfix-scripts-');
+chmodSync(work, 0o755);
 after(() => rmSync(work, { recursive: true, force: true }));
 
 async function planOf(name: string, params: unknown) {
@@ -131,6 +133,120 @@ describe('authorized_key module on real files', () => {
     assert.equal(statSync(join(work, 'ak3')).mode & 0o777, 0o700);
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.equal(readFileSync(file, 'utf8'), `${key}\n`);
+  });
+});
+
+describe("changes inside a user's directory, when the user swaps things between plan and apply", () => {
+  const NOBODY = 65534;
+  const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKJWNRizB0O09IBVkzUXm2PfRO20YaQhAzp6BzpGXiXP operator';
+  /** A root-only file outside the user's reach: no change may ever reach it. */
+  const secret = join(work, 'secret');
+  writeFileSync(secret, 'root only\n', { mode: 0o600 });
+  const untouched = () => {
+    const st = statSync(secret);
+    assert.deepEqual([st.uid, st.mode & 0o7777, readFileSync(secret, 'utf8')], [0, 0o600, 'root only\n'], 'the root-only file changed');
+  };
+  let n = 0;
+  /** A fresh directory owned by nobody, mode 0700. */
+  const userDir = () => {
+    const dir = join(work, `user-${n++}`);
+    mkdirSync(dir, { mode: 0o700 });
+    chownSync(dir, NOBODY, NOBODY);
+    return dir;
+  };
+  const swapForLink = (path: string) => {
+    rmSync(path, { recursive: true, force: true });
+    symlinkSync(secret, path);
+  };
+
+  const cases: { name: string; module: string; params: (dir: string) => object; before?: (dir: string) => void; swap: (dir: string) => void; refusal: RegExp }[] = [
+    {
+      name: 'a new authorized_keys whose name became a link to a root file',
+      module: 'authorized_key',
+      params: (dir) => ({ user: 'nobody', key, path: join(dir, 'authorized_keys') }),
+      swap: (dir) => swapForLink(join(dir, 'authorized_keys')),
+      refusal: /authorized_keys appeared since it was read/,
+    },
+    {
+      name: 'an authorized_keys swapped for a link to a root file',
+      module: 'authorized_key',
+      params: (dir) => ({ user: 'nobody', key, path: join(dir, 'authorized_keys') }),
+      before: (dir) => writeFileSync(join(dir, 'authorized_keys'), 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC alice\n'),
+      swap: (dir) => swapForLink(join(dir, 'authorized_keys')),
+      refusal: /authorized_keys is no longer a regular file/,
+    },
+    {
+      name: 'a file whose mode is to change, swapped for a link',
+      module: 'file',
+      params: (dir) => ({ path: join(dir, 'f'), mode: '0600' }),
+      before: (dir) => {
+        writeFileSync(join(dir, 'f'), '', { mode: 0o644 });
+        chownSync(join(dir, 'f'), NOBODY, NOBODY);
+      },
+      swap: (dir) => swapForLink(join(dir, 'f')),
+      refusal: /f is no longer a file with one name \(symbolic link/,
+    },
+    {
+      name: 'a file to be given to the user, swapped for a link',
+      module: 'file',
+      params: (dir) => ({ path: join(dir, 'f'), owner: 'nobody' }),
+      before: (dir) => writeFileSync(join(dir, 'f'), '', { mode: 0o644 }),
+      swap: (dir) => swapForLink(join(dir, 'f')),
+      refusal: /f is no longer a file with one name \(symbolic link/,
+    },
+    {
+      name: 'the directory itself swapped for a link',
+      module: 'file',
+      params: (dir) => ({ path: join(dir, 'f'), mode: '0600' }),
+      before: (dir) => {
+        writeFileSync(join(dir, 'f'), '', { mode: 0o644 });
+        chownSync(join(dir, 'f'), NOBODY, NOBODY);
+      },
+      swap: (dir) => {
+        renameSync(dir, `${dir}.moved`);
+        symlinkSync(work, dir);
+      },
+      refusal: /leads through a symbolic link/,
+    },
+  ];
+  for (const c of cases) {
+    it(`refuses ${c.name}, and the root file is untouched`, async () => {
+      const dir = userDir();
+      c.before?.(dir);
+      const plan = await planOf(c.module, c.params(dir));
+      assert.ok(plan.changes.length > 0, `nothing planned: ${plan.message}`);
+      c.swap(dir);
+      const ran = await execBatch(sh, plan.changes.map((ch) => ch.script), { stopOnError: true });
+      assert.equal(ran.at(-1)!.code, 3, ran.at(-1)!.stderr);
+      assert.match(ran.at(-1)!.stderr, c.refusal);
+      untouched();
+    });
+  }
+
+  it('writes as the user: the new authorized_keys is theirs, its mode kept, the temp file gone', async () => {
+    const dir = userDir();
+    const file = join(dir, 'authorized_keys');
+    writeFileSync(file, 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC alice\n', { mode: 0o640 });
+    chownSync(file, NOBODY, NOBODY);
+    const plan = await planOf('authorized_key', { user: 'nobody', key, path: file });
+    const ran = await execBatch(sh, plan.changes.map((ch) => ch.script), { stopOnError: true });
+    assert.deepEqual(ran.map((r) => r.code), [0], ran.map((r) => r.stderr).join());
+    const st = lstatSync(file);
+    assert.deepEqual([st.uid, st.mode & 0o777], [NOBODY, 0o640]);
+    assert.equal(readFileSync(file, 'utf8'), `ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC alice\n${key}\n`);
+    assert.deepEqual((await sh.exec(`ls -A ${shq(dir)}`)).stdout, 'authorized_keys\n');
+  });
+
+  it("reports what sshd's StrictModes refuses: a key file below a directory others can write", async () => {
+    const dir = mkdtempSync(join('/tmp', 'fleetfix-strict-'));
+    try {
+      writeFileSync(join(dir, 'authorized_keys'), `${key}\n`);
+      const plan = await planOf('authorized_key', { user: 'root', key, path: join(dir, 'authorized_keys') });
+      assert.equal(plan.ok, false);
+      assert.match(plan.message, /StrictModes refuses \/tmp \(writable by group or others: mode 1777\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
