@@ -2,19 +2,19 @@
 import pLimit from 'p-limit';
 import { loadInventory, localInventory } from '../config/inventory.js';
 import { limitHosts } from '../config/limit.js';
-import { redact } from '../config/secrets.js';
 import { probeHost } from '../diagnose/probe.js';
 import { asDiagnosis } from '../diagnose/causes.js';
+import { renderJson } from '../report/json.js';
 import { exitCodeFor, runResult, type HostResult } from '../report/model.js';
 import { colorWanted, makeStyle } from '../report/style.js';
 import { renderDiagnosis } from '../report/text.js';
-import { progressFor } from './progress.js';
+import { byCause, progressFor } from './progress.js';
 import type { CommonOptions } from './run-command.js';
 
 export async function runDiagnose(hostNames: string[], opts: CommonOptions): Promise<number> {
   const inventory = opts.inventory ? loadInventory(opts.inventory) : localInventory();
   const hosts = limitHosts(inventory, [...hostNames, ...(opts.limit ? [opts.limit] : [])].join(',') || undefined);
-  const progress = await progressFor(opts.output);
+  const progress = await progressFor(opts.output, byCause);
   const limit = pLimit(opts.forks);
   progress.start(hosts.length, 'diagnose');
   const results = await Promise.all(
@@ -34,7 +34,6 @@ export async function runDiagnose(hostNames: string[], opts: CommonOptions): Pro
   );
   await progress.end();
   const run = runResult('diagnose', results);
-  if (opts.output === 'json') process.stdout.write(`${redact(JSON.stringify(run, null, 2))}\n`);
-  else process.stdout.write(redact(renderDiagnosis(run, makeStyle(colorWanted(process.stdout, !opts.color)))));
+  process.stdout.write(opts.output === 'json' ? renderJson(run) : renderDiagnosis(run, makeStyle(colorWanted(process.stdout, !opts.color))));
   return exitCodeFor(run.summary);
 }

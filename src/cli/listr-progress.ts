@@ -2,29 +2,38 @@
 import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import type { Phase, ProgressSink } from '../engine/events.js';
 import type { HostResult } from '../report/model.js';
-import { ProgressState } from './progress.js';
+import { ProgressState, type OutcomeOf } from './progress.js';
 
-/** One listr2 task per phase, its title redrawn as hosts start and finish. */
+/** One listr2 task per phase, its title (escaped by ProgressState.line) redrawn as hosts start and finish. */
 export class ListrProgress implements ProgressSink {
-  private readonly state = new ProgressState();
+  private readonly state: ProgressState;
   private finishTask?: () => void;
   private setTitle?: (title: string) => void;
   private rendering?: Promise<unknown>;
 
+  constructor(outcomeOf: OutcomeOf) {
+    this.state = new ProgressState(outcomeOf);
+  }
+
   start(total: number, label: string): void {
     this.state.reset(total, label);
+    // listr2 starts the task later, on its own schedule: a phase that ends first (every host done at once) must
+    // still end the task, or the run waits for it forever.
+    const finished = new Promise<void>((resolve) => {
+      this.finishTask = resolve;
+    });
     const logger = new ListrLogger({ useIcons: true, processOutput: new ProcessOutput(process.stderr, process.stderr) });
     const list = new Listr(
       [
         {
           title: this.state.line(),
-          task: (_ctx, task) =>
-            new Promise<void>((resolve) => {
-              this.setTitle = (title) => {
-                task.title = title;
-              };
-              this.finishTask = resolve;
-            }),
+          task: (_ctx, task) => {
+            this.setTitle = (title) => {
+              task.title = title;
+            };
+            task.title = this.state.line();
+            return finished;
+          },
         },
       ],
       { renderer: 'default', rendererOptions: { logger, collapseSubtasks: false }, registerSignalListeners: false, exitOnError: false },
@@ -38,9 +47,7 @@ export class ListrProgress implements ProgressSink {
   }
 
   done(result: HostResult): void {
-    this.state.running.delete(result.name);
-    this.state.finished++;
-    this.state.counts.set(result.status, (this.state.counts.get(result.status) ?? 0) + 1);
+    this.state.finish(result);
     this.setTitle?.(this.state.line());
   }
 

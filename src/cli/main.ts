@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, ConfigErrors } from '../config/errors.js';
 import { modules } from '../modules/registry.js';
+import { escapeControls, escapeLines } from '../report/escape.js';
 import { EXIT } from '../report/model.js';
 import { runFleetCommand, type CommonOptions } from './run-command.js';
 
@@ -29,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('fleetfix')
     .description('Find and fix broken SSH access across a fleet of Linux hosts')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(`${escapeControls(s.replace(/\n$/, ''))}\n`) })
     .showHelpAfterError(false);
 
   const fleetCommand = (name: 'audit' | 'plan' | 'apply' | 'validate', description: string) => {
@@ -65,10 +66,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
     if (err instanceof ConfigError || err instanceof ConfigErrors) {
-      process.stderr.write(`fleetfix: ${err.message.split('\n').join('\nfleetfix: ')}\n`);
+      process.stderr.write(`fleetfix: ${err.message.split('\n').map(escapeControls).join('\nfleetfix: ')}\n`);
       return EXIT.badInput;
     }
-    process.stderr.write(`fleetfix: internal error: ${(err as Error).stack ?? String(err)}\n`);
+    process.stderr.write(`fleetfix: internal error: ${escapeLines((err as Error).stack ?? String(err))}\n`);
     return EXIT.badInput;
   }
 }

@@ -4,10 +4,10 @@ import { ConfigError } from '../config/errors.js';
 import { loadInventory, localInventory } from '../config/inventory.js';
 import { limitHosts } from '../config/limit.js';
 import { loadPlaybook } from '../config/playbook.js';
-import { redact } from '../config/secrets.js';
 import { prepareJobs } from '../engine/prepare.js';
 import { FleetRun } from '../engine/run.js';
 import { modules } from '../modules/registry.js';
+import { renderJson } from '../report/json.js';
 import { EXIT, exitCodeFor, runResult, type Command, type RunResult } from '../report/model.js';
 import { colorWanted, makeStyle } from '../report/style.js';
 import { renderText } from '../report/text.js';
@@ -60,7 +60,7 @@ export async function runFleetCommand(command: Command | 'validate', playbookPat
       const planned = runResult('plan', results);
       if (planned.summary.drift > 0) {
         const planText = renderText(planned, { style: makeStyle(colorWanted(process.stderr, !opts.color)), diffs: true, verbose: false });
-        if (!opts.yes || opts.output === 'text') process.stderr.write(`${redact(planText)}\n`);
+        if (!opts.yes || opts.output === 'text') process.stderr.write(`${planText}\n`);
         // inquirer is loaded only when someone is asked.
         const go = opts.yes || (await (await import('./confirm.js')).confirmApply(planned.summary.drift, planned.summary.changes));
         if (!go) {
@@ -80,9 +80,5 @@ export async function runFleetCommand(command: Command | 'validate', playbookPat
 }
 
 function emit(result: RunResult, opts: CommonOptions, style: ReturnType<typeof makeStyle>): void {
-  if (opts.output === 'json') {
-    process.stdout.write(`${redact(JSON.stringify(result, null, 2))}\n`);
-    return;
-  }
-  process.stdout.write(redact(renderText(result, { style, diffs: result.command !== 'audit', verbose: !!opts.verbose })));
+  process.stdout.write(opts.output === 'json' ? renderJson(result) : renderText(result, { style, diffs: result.command !== 'audit', verbose: !!opts.verbose }));
 }

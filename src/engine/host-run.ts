@@ -95,7 +95,7 @@ export async function applyHost(session: HostSession, progress: ProgressSink): P
       } else if (outcome.code !== 0) {
         failed = true;
         check.status = 'error';
-        check.message = `fix failed (exit ${outcome.code}): ${redact(firstLines(outcome.stderr || outcome.stdout)) || 'no output'}`;
+        check.message = `fix failed (exit ${outcome.code}): ${firstLines(outcome.stderr || outcome.stdout) || 'no output'}`;
       } else {
         check.status = 'fixed';
         check.message = check.changes.map((c) => c.summary).join('; ');
@@ -180,7 +180,7 @@ function safePlan(prepared: PreparedStep, facts: ExecResult): CheckPlan {
 function planResult({ prepared, plan }: PlannedStep): CheckResult {
   const { step } = prepared;
   const status = prepared.skip ? 'skipped' : plan.error ? 'error' : plan.ok ? 'pass' : 'fail';
-  return { id: step.id, title: step.title, kind: step.kind, status, message: redact(plan.error ?? plan.message), changes: plan.changes.map((c) => ({ summary: redact(c.summary), diff: c.diff === undefined ? undefined : redact(c.diff) })), findings: plan.findings?.length ? plan.findings.map(redact) : undefined };
+  return { id: step.id, title: step.title, kind: step.kind, status, message: plan.error ?? plan.message, changes: plan.changes.map((c) => ({ summary: c.summary, diff: c.diff })), findings: plan.findings?.length ? plan.findings : undefined };
 }
 
 function notifiedHandlers(session: HostSession, changed: (c: PlannedStep) => boolean): PreparedStep[] {
@@ -224,7 +224,7 @@ async function runHandlers(session: HostSession, anyFailed: boolean, progress: P
     const bad = outcomes.find((o) => !o || o.code !== 0);
     r.changes = p.plan.changes.map((c) => ({ summary: c.summary }));
     if (p.plan.error) Object.assign(r, { status: 'error', message: p.plan.error });
-    else if (bad) Object.assign(r, { status: 'error', message: `handler failed: ${redact(firstLines(bad?.stderr ?? 'not run')) || `exit ${bad?.code}`}` });
+    else if (bad) Object.assign(r, { status: 'error', message: `handler failed: ${firstLines(bad?.stderr ?? 'not run') || `exit ${bad?.code}`}` });
     else Object.assign(r, { status: 'fixed', message: r.changes.map((c) => c.summary).join('; ') || 'ran' });
   }
   return notified;
@@ -237,13 +237,13 @@ async function recheck(session: HostSession): Promise<void> {
   for (const { prepared, plan } of again) {
     const r = results.get(prepared.step.id)!;
     if (r.status === 'error' || r.status === 'skipped') continue;
-    r.findings = plan.findings?.length ? plan.findings.map(redact) : undefined;
+    r.findings = plan.findings?.length ? plan.findings : undefined;
     if (plan.ok) {
-      if (r.status === 'fail') Object.assign(r, { status: 'pass', message: redact(plan.message) });
+      if (r.status === 'fail') Object.assign(r, { status: 'pass', message: plan.message });
     } else if (plan.changes.length > 0 || plan.error) {
-      Object.assign(r, { status: 'error', message: `still not as wanted after apply: ${redact(plan.error ?? plan.message)}` });
+      Object.assign(r, { status: 'error', message: `still not as wanted after apply: ${plan.error ?? plan.message}` });
     } else {
-      Object.assign(r, { status: 'fail', message: redact(plan.message) });
+      Object.assign(r, { status: 'fail', message: plan.message });
     }
   }
 }
@@ -265,7 +265,7 @@ async function closeTheLoop(session: HostSession, applied: { checkId: string; ch
   const byId = new Map(result.checks.map((c) => [c.id, c]));
   undo.forEach((a, i) => {
     const check = byId.get(a.checkId)!;
-    Object.assign(check, { status: 'error', message: `rolled back (${undone[i]?.code === 0 ? 'restored' : `restore failed: ${redact(firstLines(undone[i]?.stderr || undone[i]?.stdout || 'no answer'))}`}): after ${a.change.summary}, a new SSH login failed` });
+    Object.assign(check, { status: 'error', message: `rolled back (${undone[i]?.code === 0 ? 'restored' : `restore failed: ${firstLines(undone[i]?.stderr || undone[i]?.stdout || 'no answer')}`}): after ${a.change.summary}, a new SSH login failed` });
   });
   if (handlers.length) {
     const replanned = await gatherAndPlan(session.transport!, handlers);

@@ -1,4 +1,6 @@
 // Text report: a summary table of hosts, then the checks that need attention, with diffs for plan and apply.
+// Every string that came from a host or an input goes through escapeControls before it is written.
+import { escapeControls as safe } from './escape.js';
 import type { CheckResult, Command, HostResult, RunResult } from './model.js';
 import type { Style } from './style.js';
 
@@ -25,7 +27,7 @@ function table(hosts: HostResult[], style: Style): string {
     const counted = h.checks.filter((c) => c.kind === 'check');
     const notOk = counted.filter((c) => c.status === 'fail' || c.status === 'error').length;
     const changes = h.checks.reduce((n, c) => n + (c.status === 'fail' || c.status === 'fixed' ? c.changes.length : 0), 0);
-    return [h.name, h.address, h.status, h.access ?? '-', counted.length ? `${counted.length - notOk}/${counted.length} ok` : '-', String(changes)];
+    return [safe(h.name), safe(h.address), h.status, safe(h.access ?? '-'), counted.length ? `${counted.length - notOk}/${counted.length} ok` : '-', String(changes)];
   });
   const header = ['HOST', 'ADDRESS', 'STATUS', 'ACCESS', 'CHECKS', 'CHANGES'];
   const widths = header.map((hd, i) => Math.max(hd.length, ...rows.map((r) => r[i]!.length)));
@@ -44,20 +46,21 @@ function hostDetails(h: HostResult, command: Command, opts: TextOptions): string
   const { style } = opts;
   const shown = h.checks.filter((c) => opts.verbose || c.status !== 'pass' || c.findings);
   if (!shown.length && !h.error && !h.diagnosis && !h.attempts) return '';
-  const lines = [`${style.bold(h.name)} (${h.address}): ${style.status(h.status)}${h.access ? ` via ${h.access}` : ''}`];
-  if (h.error && !h.attempts) lines.push(`  ${h.error}`);
-  for (const a of h.attempts ?? []) lines.push(`  ${a.access}: ${a.error}`);
-  if (h.diagnosis) lines.push(`  diagnosis: ${h.diagnosis.cause}: ${h.diagnosis.detail}`);
+  const lines = [`${style.bold(safe(h.name))} (${safe(h.address)}): ${style.status(h.status)}${h.access ? ` via ${safe(h.access)}` : ''}`];
+  if (h.error && !h.attempts) lines.push(`  ${safe(h.error)}`);
+  for (const a of h.attempts ?? []) lines.push(`  ${safe(a.access)}: ${safe(a.error)}`);
+  if (h.diagnosis) lines.push(`  diagnosis: ${safe(h.diagnosis.cause)}: ${safe(h.diagnosis.detail)}`);
   for (const c of shown) {
-    const label = c.kind === 'handler' ? `handler ${c.id}` : c.id;
-    const title = c.title === c.id ? '' : ` ${c.title}`;
+    const label = c.kind === 'handler' ? `handler ${safe(c.id)}` : safe(c.id);
+    const title = c.title === c.id ? '' : ` ${safe(c.title)}`;
     const listChanges = opts.diffs && c.changes.length > 0 && (c.status === 'fail' || c.status === 'fixed' || (c.status === 'error' && command === 'apply'));
-    lines.push(`  ${ICON[c.status]} ${label} [${style.status(c.status)}]${title}${listChanges && c.status !== 'error' ? '' : `: ${c.message}`}`);
-    for (const f of c.findings ?? []) lines.push(`      ! ${f}`);
+    lines.push(`  ${ICON[c.status]} ${label} [${style.status(c.status)}]${title}${listChanges && c.status !== 'error' ? '' : `: ${safe(c.message)}`}`);
+    for (const f of c.findings ?? []) lines.push(`      ! ${safe(f)}`);
     if (!listChanges) continue;
     for (const change of c.changes) {
-      lines.push(`      ${change.summary}`);
-      if (change.diff && change.diff !== change.summary) for (const dl of change.diff.split('\n')) lines.push(`        ${style.diffLine(dl)}`);
+      lines.push(`      ${safe(change.summary)}`);
+      // A diff's lines are its own; what is inside each line came from the host.
+      if (change.diff && change.diff !== change.summary) for (const dl of change.diff.split('\n')) lines.push(`        ${style.diffLine(safe(dl))}`);
     }
   }
   return lines.join('\n');
@@ -70,12 +73,15 @@ function summaryLine(run: RunResult, style: Style): string {
   return `${s.hosts} host${s.hosts === 1 ? '' : 's'}: ${parts.join(', ') || 'none'}; ${s.changes} change${s.changes === 1 ? '' : 's'} ${verb}`;
 }
 
-/** diagnose: one line per host, the cause and what it means. */
+/** diagnose: one line per host, the cause and what it means; the summary counts hosts by cause, "ok" first. */
 export function renderDiagnosis(run: RunResult, style: Style): string {
-  const rows = run.hosts.map((h) => [h.name, h.address, h.diagnosis?.cause ?? '-', h.diagnosis?.detail ?? h.error ?? '']);
+  const rows = run.hosts.map((h) => [h.name, h.address, h.diagnosis?.cause ?? '-', h.diagnosis?.detail ?? h.error ?? ''].map(safe));
   const header = ['HOST', 'ADDRESS', 'CAUSE', 'DETAIL'];
   const widths = [0, 1, 2].map((i) => Math.max(header[i]!.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[], paint: (t: string) => string) => `${r.slice(0, 3).map((c, i) => (i === 2 ? paint(c.padEnd(widths[i]!)) : c.padEnd(widths[i]!))).join('  ')}  ${r[3]}`.trimEnd();
-  const s = run.summary;
-  return `${[style.bold(line(header, (t) => t)), ...rows.map((r) => line(r, r[2] === 'ok' ? style.good : style.bad))].join('\n')}\n\n${s.hosts} host${s.hosts === 1 ? '' : 's'}: ${s.compliant} ok, ${s.unreachable} with SSH trouble\n`;
+  const byCause = new Map([['ok', 0]]);
+  for (const r of rows) byCause.set(r[2]!, (byCause.get(r[2]!) ?? 0) + 1);
+  const counts = [...byCause].map(([cause, n]) => `${n} ${cause === 'ok' ? style.good(cause) : style.bad(cause)}`);
+  const hosts = `${run.hosts.length} host${run.hosts.length === 1 ? '' : 's'}`;
+  return `${[style.bold(line(header, (t) => t)), ...rows.map((r) => line(r, r[2] === 'ok' ? style.good : style.bad))].join('\n')}\n\n${hosts}: ${counts.join(', ')}\n`;
 }

@@ -19,6 +19,9 @@ const cases: [string | undefined, string[] | RegExp][] = [
   ['!db1', ['web1', 'web2', 'bastion']],
   ['web?', ['web1', 'web2']],
   ['nosuch', /no host or group matches "nosuch"/],
+  // Ansible's pattern syntax is not ours (yet): the error says what is.
+  ['h[1-9]', /--limit: no host or group matches "h\[1-9\]" \(supported: host and group names, \* and \? globs, comma-separated terms, !TERM to exclude; other characters, such as \[1-9\] or ~regex, are matched literally\)$/],
+  ['~web.*,db', /no host or group matches "~web.*" \(supported: /],
   ['web1,!web1', /leaves no hosts/],
 ];
 

@@ -1,8 +1,9 @@
-// Plain progress stays readable at 500 hosts: counts and the hosts in flight, not a line per host.
+// Progress: plain lines stay readable at 500 hosts (counts and the hosts in flight, not a line per host); listr2 always ends.
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { it } from 'node:test';
-import { PlainProgress } from '../../src/cli/progress.js';
+import { ListrProgress } from '../../src/cli/listr-progress.js';
+import { byStatus, PlainProgress } from '../../src/cli/progress.js';
 import type { HostResult, HostStatus } from '../../src/report/model.js';
 
 function capture() {
@@ -37,4 +38,11 @@ it('the status line names at most five running hosts and counts the rest', () =>
   progress.start(50, 'plan');
   for (let i = 0; i < 50; i++) progress.phase(`h${i}`, 'checking');
   assert.match(lines.at(-1)!, /running: h0 h1 h2 h3 h4 \(\+45\)$/);
+});
+
+it('listr2: a phase whose every host is done before listr2 starts its task still ends', async () => {
+  const progress = new ListrProgress(byStatus);
+  progress.start(1, 'audit');
+  progress.done(result('h1', 'compliant'));
+  await progress.end();
 });
