@@ -25,15 +25,24 @@ export const logScanModule = defineModule({
     const files = (p.files ?? ['/var/log/auth.log', '/var/log/secure']).map(shq).join(' ');
     // Of the last n lines, only those that can matter to scanLog travel, each cut to a length a log line has.
     const keep = `grep -F ${LOG_KEYWORDS.map((k) => `-e ${shq(k)}`).join(' ')} | cut -c 1-${MAX_LINE}`;
+    // Without a log file, the journal of sshd's units (the service, its socket and per-connection instances) since
+    // the one running started: a socket-activated sshd's refusals are logged by the service the socket started.
     return `for f in ${files}; do if [ -r "$f" ]; then printf 'source=%s\\n' "$f"; tail -n ${n} "$f" | ${keep} | ${asRecords('log')}; exit 0; fi; done
-if command -v journalctl >/dev/null 2>&1; then echo source=journal; journalctl -u ssh -u sshd -n ${n} --no-pager -o cat 2>/dev/null | ${keep} | ${asRecords('log')}; fi; true`;
+if command -v journalctl >/dev/null 2>&1; then
+  ff_since=; for ff_u in ssh.socket sshd.socket ssh.service sshd.service; do
+    if [ "$(systemctl is-active "$ff_u" 2>/dev/null)" = active ]; then ff_since=$(systemctl show --timestamp=unix -P ActiveEnterTimestamp "$ff_u" 2>/dev/null); echo "since=$ff_u"; break; fi
+  done
+  echo source=journal
+  journalctl -u ssh.service -u sshd.service -u ssh.socket -u sshd.socket -u 'ssh@*.service' -u 'sshd@*.service' \${ff_since:+--since "$ff_since"} -n ${n} --no-pager -o cat 2>/dev/null | ${keep} | ${asRecords('log')}
+fi; true`;
   },
   plan(_p: Params, facts): CheckPlan {
     const r = parseRecords(facts.stdout);
     const source = first(r, 'source');
     if (!source) return { ok: true, message: 'no sshd log found to scan', changes: [] };
     const findings = scanLog(r.get('log') ?? []);
-    if (findings.length === 0) return { ok: true, message: `${source}: nothing of note since sshd started`, changes: [] };
-    return { ok: true, message: `${source}: ${findings.length} finding${findings.length === 1 ? '' : 's'} since sshd started`, changes: [], findings: findings.map((f) => `${f.cause}: ${f.line}`) };
+    const since = `since ${first(r, 'since') ?? 'sshd'} started`;
+    if (findings.length === 0) return { ok: true, message: `${source}: nothing of note ${since}`, changes: [] };
+    return { ok: true, message: `${source}: ${findings.length} finding${findings.length === 1 ? '' : 's'} ${since}`, changes: [], findings: findings.map((f) => `${f.cause}: ${f.line}`) };
   },
 });

@@ -1,8 +1,11 @@
-// service module: a service is running or stopped, or is restarted/reloaded (as a handler), across init systems.
+// service module: a service is running or stopped, or is restarted/reloaded (as a handler), across init systems;
+// under systemd a socket-activated service (ssh.socket) is judged, started and restarted by its socket.
 import { z } from 'zod';
 import { lineString } from '../config/fields.js';
+import { listenerPorts, sameListeners, socketListeners, sshdListeners } from '../facts/socket-listeners.js';
 import { first, parseRecords } from '../facts/records.js';
 import { RC_LINKED_FN, shq } from '../util/shell.js';
+import { refuseUnlessValid, restartSocketScript, socketListenFacts, SSHD_FN, SSHD_LISTEN_FACTS } from './sshd-socket.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
@@ -13,6 +16,8 @@ const params = z.strictObject({
 type Params = z.output<typeof params>;
 
 type Init = 'systemd' | 'openrc' | 'sysv';
+
+const isSshd = (unit: string) => unit === 'ssh' || unit === 'sshd';
 
 /** sshd's service is "ssh" on Debian and Ubuntu, "sshd" elsewhere: either name finds it. */
 function candidates(name: string): string[] {
@@ -27,11 +32,26 @@ export const serviceModule = defineModule({
   params,
   gather(p: Params) {
     const names = candidates(p.name).map(shq).join(' ');
+    // A socket unit of the same name (ssh.socket) is read too; for sshd, with where it and sshd_config listen, and
+    // whether Ubuntu's sshd-socket-generator is there (socket activation is how such a host means sshd to run).
+    const sshdFacts = isSshd(p.name)
+      ? `${SSHD_FN}
+      ${socketListenFacts('"$n.socket"')}
+      ${SSHD_LISTEN_FACTS}
+      for ff_g in /usr/lib/systemd/system-generators/sshd-socket-generator /lib/systemd/system-generators/sshd-socket-generator; do [ -x "$ff_g" ] && echo socket_generator=yes && break; done`
+      : '';
     return `${RC_LINKED_FN}
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
   echo init=systemd
   for n in ${names}; do
-    if systemctl cat "$n.service" >/dev/null 2>&1; then echo "unit=$n"; echo "active=$(systemctl is-active "$n" 2>/dev/null || true)"; echo "enabled=$(systemctl is-enabled "$n" 2>/dev/null || true)"; break; fi
+    if systemctl cat "$n.service" >/dev/null 2>&1; then
+      echo "unit=$n"; echo "active=$(systemctl is-active "$n.service" 2>/dev/null || true)"; echo "enabled=$(systemctl is-enabled "$n.service" 2>/dev/null || true)"
+      if systemctl cat "$n.socket" >/dev/null 2>&1; then
+        echo "socket_active=$(systemctl is-active "$n.socket" 2>/dev/null || true)"; echo "socket_enabled=$(systemctl is-enabled "$n.socket" 2>/dev/null || true)"
+        ${sshdFacts}
+      fi
+      break
+    fi
   done
 elif command -v rc-service >/dev/null 2>&1 && [ -d /etc/runlevels ]; then
   echo init=openrc
@@ -58,6 +78,7 @@ fi`;
     const init = first(r, 'init') as Init | undefined;
     const unit = first(r, 'unit');
     if (!init || !unit) return { ok: false, message: `service ${p.name} is not installed`, changes: [], error: `no service named ${candidates(p.name).join(' or ')}` };
+    if (init === 'systemd' && socketActivated(r)) return planSocket(p, unit, r);
     const running = first(r, 'active') === 'active';
     const state = p.state ?? 'running';
     const changes: Change[] = [];
@@ -76,6 +97,53 @@ fi`;
   },
 });
 
+/**
+ * Whether the service runs socket-activated: its socket is enabled, or active while the service is not enabled, or
+ * (both off) Ubuntu's generator says that is how sshd is meant to run.
+ */
+function socketActivated(r: Map<string, string[]>): boolean {
+  if (!r.has('socket_active')) return false;
+  const serviceOn = first(r, 'enabled') === 'enabled' || first(r, 'active') === 'active';
+  return first(r, 'socket_enabled') === 'enabled' || (first(r, 'socket_active') === 'active' && first(r, 'enabled') !== 'enabled') || (!serviceOn && first(r, 'socket_generator') === 'yes');
+}
+
+/**
+ * A socket-activated service: "running" means its socket listens (the service starts with the first connection),
+ * "enabled" that the socket will after a reboot. A restart makes the socket follow sshd_config where their listeners
+ * differ (daemon-reload, restart the socket, prove the new listener); otherwise it restarts a running service.
+ */
+function planSocket(p: Params, unit: string, r: Map<string, string[]>): CheckPlan {
+  const socket = `${unit}.socket`;
+  const listening = first(r, 'socket_active') === 'active';
+  const enabled = first(r, 'socket_enabled') === 'enabled';
+  const serviceActive = first(r, 'active') === 'active';
+  const state = p.state ?? 'running';
+  const changes: Change[] = [];
+  const guard = (action: string) => (isSshd(unit) && action !== 'stop' ? `${refuseUnlessValid(action, socket)}\n` : '');
+  const cmd = (summary: string, diff: string, action: string, command: string) => changes.push({ summary, diff, script: `set -e\n${guard(action)}${command}` });
+  if (p.enabled !== undefined && p.enabled !== enabled) {
+    cmd(`${p.enabled ? 'enable' : 'disable'} ${socket} at boot (socket-activated)`, `${socket}: ${enabled ? 'enabled' : 'disabled'} -> ${p.enabled ? 'enabled' : 'disabled'} at boot`, p.enabled ? 'enable' : 'stop', `systemctl ${p.enabled ? 'enable' : 'disable'} ${shq(socket)}`);
+  }
+  const want = sshdListeners(r.get('sshd_listen') ?? []);
+  const have = socketListeners(r.get('socket_listen') ?? [], first(r, 'socket_bind'));
+  const stale = listening && want.size > 0 && !sameListeners(want, have);
+  const describe = (s: Set<string>) => [...s].sort().join(', ') || 'nothing';
+  if (state === 'running' && !listening) cmd(`start ${socket} (socket-activated)`, `${socket}: start`, 'start', `systemctl start ${shq(socket)}`);
+  if (state === 'stopped' && (listening || serviceActive)) cmd(`stop ${socket} and ${unit}.service`, `${socket}: stop`, 'stop', `systemctl stop ${shq(socket)} ${shq(`${unit}.service`)}`);
+  if (state === 'restarted' || state === 'reloaded') {
+    if (!listening) cmd(`start ${socket} (socket-activated)`, `${socket}: start`, 'start', `systemctl start ${shq(socket)}`);
+    else if (stale) {
+      changes.push({ summary: `daemon-reload and restart ${socket}: it listens on ${describe(have)}, sshd_config says ${describe(want)}`, diff: `${socket}: listen ${describe(have)} -> ${describe(want)}`, script: restartSocketScript(unit, listenerPorts(want)) });
+    } else if (serviceActive) {
+      const action = state === 'restarted' ? 'restart' : 'reload';
+      cmd(`${action} ${unit}.service (socket-activated)`, `${unit}.service: ${action}`, action, `systemctl ${action === 'restart' ? 'restart' : 'reload-or-restart'} ${shq(`${unit}.service`)}`);
+    }
+  }
+  const now = `${socket} is ${listening ? `listening on ${describe(have)}` : 'stopped'}${p.enabled === undefined ? '' : `, ${enabled ? 'enabled' : 'disabled'} at boot`} (socket-activated; ${unit}.service ${serviceActive ? 'running' : 'starts on the first connection'})`;
+  if (changes.length === 0) return { ok: true, message: now, changes };
+  return { ok: false, message: `${now}: ${changes.map((c) => c.summary).join('; ')}`, changes };
+}
+
 function enableScript(init: Init, unit: string, enable: boolean): string {
   if (init === 'systemd') return `systemctl ${enable ? 'enable' : 'disable'} ${shq(unit)}`;
   if (init === 'openrc') return `rc-update ${enable ? 'add' : 'del'} ${shq(unit)} default`;
@@ -84,10 +152,7 @@ function enableScript(init: Init, unit: string, enable: boolean): string {
 
 /** The command for `action` under `init`; sshd's configuration must pass `sshd -t` before it is (re)started. */
 export function serviceScript(init: Init, unit: string, action: 'start' | 'stop' | 'restart' | 'reload'): string {
-  const validate =
-    action !== 'stop' && (unit === 'ssh' || unit === 'sshd')
-      ? `mkdir -p /run/sshd\nif ! ff_out=$(/usr/sbin/sshd -t 2>&1); then printf 'refusing to %s %s: sshd -t failed: %s\\n' ${shq(action)} ${shq(unit)} "$ff_out" >&2; exit 1; fi\n`
-      : '';
+  const validate = action !== 'stop' && isSshd(unit) ? `${refuseUnlessValid(action, unit)}\n` : '';
   const command =
     init === 'systemd' ? `systemctl ${action} ${shq(unit)}` : init === 'openrc' ? `rc-service ${shq(unit)} ${action}` : `${shq(`/etc/init.d/${unit}`)} ${action}`;
   return `set -e\n${validate}${command}`;

@@ -4,21 +4,15 @@ import { z } from 'zod';
 import { controlCharIn } from '../config/fields.js';
 import { flatten, parseEffective, parseMaxStartups, type ConfigFile } from '../facts/sshd-config.js';
 import { first, parseRecords } from '../facts/records.js';
+import { listenerPorts, sameListeners, socketListeners, sshdListeners } from '../facts/socket-listeners.js';
 import { unifiedDiff } from '../report/diff.js';
 import { BASE64, shq } from '../util/shell.js';
 import { FILE_READ_LIMIT, replaceFileLines, SAFE_FS_FNS, splitPath, unchangedGuard } from './safe-fs.js';
 import { editConfig, type WantedDirective } from './sshd-config-edit.js';
-import { defineModule, type CheckPlan } from './types.js';
+import { restartSocketScript, socketListenFacts, SSHD_FN } from './sshd-socket.js';
+import { defineModule, type Change, type CheckPlan } from './types.js';
 
 export const SSHD_CONFIG = '/etc/ssh/sshd_config';
-
-/**
- * ff_sshd: sshd -t/-T as the host has it. They insist on the privilege separation directory, which is missing where
- * sshd has not run since boot; then they run in a private mount namespace with a scratch /run, so that checking
- * changes nothing on the host.
- */
-const SSHD_FN = `ff_sshd_bin=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)
-ff_sshd() { if [ -d /run/sshd ]; then "$ff_sshd_bin" "$@"; else unshare -m sh -c 'mount -t tmpfs -o size=64k tmpfs /run && mkdir /run/sshd && exec "$0" "$@"' "$ff_sshd_bin" "$@"; fi; }`;
 
 const KEYWORDS = new Set(
   'acceptenv addressfamily allowagentforwarding allowgroups allowstreamlocalforwarding allowtcpforwarding allowusers authenticationmethods authorizedkeyscommand authorizedkeyscommanduser authorizedkeysfile authorizedprincipalscommand authorizedprincipalscommanduser authorizedprincipalsfile banner casignaturealgorithms challengeresponseauthentication chrootdirectory ciphers clientalivecountmax clientaliveinterval compression denygroups denyusers disableforwarding exposeauthinfo fingerprinthash forcecommand gatewayports gssapiauthentication gssapicleanupcredentials hostbasedacceptedalgorithms hostbasedauthentication hostbasedusesnamefrompacketonly hostcertificate hostkey hostkeyagent hostkeyalgorithms ignorerhosts ignoreuserknownhosts ipqos kbdinteractiveauthentication kerberosauthentication kexalgorithms listenaddress logingracetime loglevel macs maxauthtries maxsessions maxstartups passwordauthentication permitemptypasswords permitlisten permitopen permitrootlogin permittty permittunnel permituserenvironment permituserrc persourcemaxstartups persourcenetblocksize pidfile port printlastlog printmotd pubkeyacceptedalgorithms pubkeyauthentication pubkeyauthoptions rekeylimit requiredrsasize revokedkeys securitykeyprovider setenv streamlocalbindmask streamlocalbindunlink strictmodes subsystem syslogfacility tcpkeepalive trustedusercakeys unusedconnectiontimeout usedns usepam versionaddendum x11displayoffset x11forwarding x11uselocalhost xauthlocation'.split(' '),
@@ -87,13 +81,16 @@ for ff_pat in $(awk 'tolower($1)=="include"{for(i=2;i<=NF;i++)print $i}' ${SSHD_
   case "$ff_pat" in /*) ;; *) ff_pat="/etc/ssh/$ff_pat" ;; esac
   for ff_f in $ff_pat; do [ -f "$ff_f" ] && ff_emit "$ff_f"; done
 done
-if ff_out=$(ff_sshd -T 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effective=/'; else printf 'invalid=%s\\n' "$(printf '%s' "$ff_out" | tr '\\n' ' ')"; fi`;
+if ff_out=$(ff_sshd -T 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effective=/'; else printf '%s\\n' "$ff_out" | sed 's/^/invalid=/'; fi
+# Where sshd is socket-activated, what really listens is the socket.
+if [ -d /run/systemd/system ]; then for ff_s in ssh.socket sshd.socket; do
+  if [ "$(systemctl is-active "$ff_s" 2>/dev/null)" = active ]; then echo "socket_unit=$ff_s"; ${socketListenFacts('"$ff_s"')}; break; fi
+done; fi`;
   },
   plan(p: Params, facts): CheckPlan {
     const r = parseRecords(facts.stdout);
     const fail = (error: string): CheckPlan => ({ ok: false, message: error, changes: [], error });
     if (first(r, 'sshd') === 'absent') return fail('sshd is not installed');
-    if (first(r, 'invalid')) return fail(`the current sshd configuration does not pass sshd -T: ${first(r, 'invalid')}`);
     const tooLarge = first(r, 'too_large');
     if (tooLarge) {
       const [size, ...path] = tooLarge.split('|');
@@ -103,9 +100,22 @@ if ff_out=$(ff_sshd -T 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effective
     const contents = r.get('content') ?? [];
     const files: ConfigFile[] = paths.map((path, i) => ({ path, text: Buffer.from(contents[i] ?? '', 'base64').toString('utf8') }));
     if (!files.some((f) => f.path === SSHD_CONFIG)) return fail(`cannot read ${SSHD_CONFIG}`);
+    if (r.has('invalid')) return planInvalid(files, r.get('invalid')!);
     const effective = parseEffective((r.get('effective') ?? []).join('\n'));
 
     const wrong = Object.entries(p).filter(([k, v]) => !satisfied(k, v, effective.get(k.toLowerCase()) ?? []));
+    const socketUnit = first(r, 'socket_unit');
+    if (wrong.length === 0 && socketUnit && Object.keys(p).some((k) => /^(port|listenaddress)$/i.test(k))) {
+      // sshd_config is right, but a socket-activated sshd listens where the socket does, until it follows.
+      const want = sshdListeners(effective.get('listenaddress') ?? []);
+      const have = socketListeners(r.get('socket_listen') ?? [], first(r, 'socket_bind'));
+      if (!sameListeners(want, have)) {
+        const describe = (l: Set<string>) => [...l].sort().join(', ');
+        const message = `sshd -T listens on ${describe(want)}, but ${socketUnit} listens on ${describe(have)}: daemon-reload and restart ${socketUnit}`;
+        const unit = socketUnit.replace(/\.socket$/, '');
+        return { ok: false, message, changes: [{ summary: message, diff: `${socketUnit}: listen ${describe(have)} -> ${describe(want)}`, script: restartSocketScript(unit, listenerPorts(want)) }] };
+      }
+    }
     if (wrong.length === 0) return { ok: true, message: `sshd -T: ${Object.keys(p).map((k) => `${k} ${(effective.get(k.toLowerCase()) ?? []).join(',')}`).join('; ')}`, changes: [] };
 
     const wanted: WantedDirective[] = wrong.map(([keyword, v]) => ({
@@ -113,25 +123,45 @@ if ff_out=$(ff_sshd -T 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effective
       values: keyword.toLowerCase() === 'listenaddress' && v === 'any' ? null : (Array.isArray(v) ? v : [v]).map(render),
     }));
     const edited = editConfig(files, SSHD_CONFIG, wanted);
-    const candidate = files.map((f) => ({ path: f.path, text: edited.get(f.path) ?? f.text }));
     const summary = wrong.map(([k, v]) => `${k} ${(effective.get(k.toLowerCase()) ?? ['(unset)']).join(',')} -> ${Array.isArray(v) ? v.join(',') : render(v)}`).join('; ');
-    const changed = files.filter((f) => edited.has(f.path));
-    const validate = `printf '%s' ${shq(flatten(candidate, SSHD_CONFIG))} | ff_sshd -t -f /dev/stdin`;
-    return {
-      ok: false,
-      message: summary,
-      changes: [
-        {
-          summary: `sshd_config: ${summary} (${changed.map((f) => f.path).join(', ')})`,
-          diff: changed.map((f) => unifiedDiff(f.path, f.text, edited.get(f.path)!)).join('\n'),
-          preflight: `${SSHD_FN}\n${validate}`,
-          script: writeScript(changed.map((f) => ({ path: f.path, before: f.text, after: edited.get(f.path)! }))),
-          rollback: changed.map((f) => `ff_b=$(ls -1 -- ${shq(f.path)}.fleetfix-*.bak 2>/dev/null | sort | tail -n 1); [ -n "$ff_b" ] && cp -p -- "$ff_b" ${shq(f.path)}`).join('\n'),
-        },
-      ],
-    };
+    return { ok: false, message: summary, changes: [editChange(files, edited, summary)] };
   },
 });
+
+/**
+ * The configuration on disk fails sshd -T (sshd would not start): each line the validator names (FILE line N: why)
+ * is commented out, as a backed-up edit validated like any other; a line in a file not read is an error naming it.
+ */
+function planInvalid(files: ConfigFile[], output: string[]): CheckPlan {
+  const named = output.map((l) => /^(\/.+?):? line (\d+): (.+)$/.exec(l.trim())).filter((m): m is RegExpExecArray => m !== null);
+  const why = named.map((m) => `${m[1]} line ${m[2]}: ${m[3]}`).join('; ') || output.join(' ');
+  const message = `the sshd configuration fails sshd -t: ${why}`;
+  const edited = new Map<string, string>();
+  for (const [, path, line] of named) {
+    const file = files.find((f) => f.path === path);
+    const lines = (edited.get(path!) ?? file?.text)?.split('\n');
+    const index = Number(line) - 1;
+    if (!lines || lines[index] === undefined) return { ok: false, message, changes: [], error: `${message} (fleetfix cannot edit ${path} line ${line})` };
+    if (!lines[index]!.startsWith('# fleetfix: ')) lines[index] = `# fleetfix: ${lines[index]!.trim()}`;
+    edited.set(path!, lines.join('\n'));
+  }
+  if (edited.size === 0) return { ok: false, message, changes: [], error: message };
+  return { ok: false, message: `${message}; comment it out`, changes: [editChange(files, edited, `comment out what sshd -t rejects: ${why}`)] };
+}
+
+/** The change that writes `edited` (path -> new text): a diff per file, sshd -t on the result first, backups to roll back to. */
+function editChange(files: ConfigFile[], edited: Map<string, string>, summary: string): Change {
+  const candidate = files.map((f) => ({ path: f.path, text: edited.get(f.path) ?? f.text }));
+  const changed = files.filter((f) => edited.has(f.path));
+  const validate = `printf '%s' ${shq(flatten(candidate, SSHD_CONFIG))} | ff_sshd -t -f /dev/stdin`;
+  return {
+    summary: `sshd_config: ${summary} (${changed.map((f) => f.path).join(', ')})`,
+    diff: changed.map((f) => unifiedDiff(f.path, f.text, edited.get(f.path)!)).join('\n'),
+    preflight: `${SSHD_FN}\n${validate}`,
+    script: writeScript(changed.map((f) => ({ path: f.path, before: f.text, after: edited.get(f.path)! }))),
+    rollback: changed.map((f) => `ff_b=$(ls -1 -- ${shq(f.path)}.fleetfix-*.bak 2>/dev/null | sort | tail -n 1); [ -n "$ff_b" ] && cp -p -- "$ff_b" ${shq(f.path)}`).join('\n'),
+  };
+}
 
 /**
  * Apply: every file must still be as read (the new configuration passed sshd -t in the preflight, which always runs

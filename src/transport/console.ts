@@ -117,10 +117,13 @@ export class ConsoleTransport implements Transport {
     throw new TransportError('auth-failed', `console of ${name}: no shell after ${MAX_DIALOGUE_STEPS} prompts`);
   }
 
-  /** No echo, no output newline translation, and a plain sh reading commands (no prompts, no line editing). */
+  /**
+   * No echo, no output newline translation, and a plain sh reading commands (no prompts, no line editing). The login
+   * shell writes no history (bash saves it before exec): a dry run over the console leaves ~/.bash_history as it was.
+   */
   private async makePredictable(): Promise<void> {
     const sh = this.target.become === 'sudo' && this.target.console.user !== 'root' ? 'sudo -n env PS1= PS2= sh -s' : 'env PS1= PS2= sh -s';
-    this.stream.write(`stty -echo -onlcr 2>/dev/null; exec ${sh} 2>&1\r`);
+    this.stream.write(`unset HISTFILE; stty -echo -onlcr 2>/dev/null; exec ${sh} 2>&1\r`);
     const [a, b] = this.markerParts('ready');
     this.stream.write(`printf '%s%s\\n' ${shq(a)} ${shq(b)}\n`);
     await this.buffer.waitFor(new RegExp(`${a}${b}\\n`), this.target.console.promptTimeoutMs).catch((e: Error) => {
