@@ -1,6 +1,7 @@
 // The fleetfix command line: arguments, the six commands, exit codes.
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, ConfigErrors } from '../config/errors.js';
+import { CONFIRM_TIMEOUT_S } from '../engine/host-run.js';
 import { modules } from '../modules/registry.js';
 import { escapeControls, escapeLines } from '../report/escape.js';
 import { EXIT } from '../report/model.js';
@@ -35,7 +36,10 @@ export async function main(argv: string[]): Promise<number> {
 
   const fleetCommand = (name: 'audit' | 'plan' | 'apply' | 'validate', description: string) => {
     const cmd = withCommonOptions(program.command(name).description(description).argument('[playbook...]', 'playbooks (default: the bundled ssh-access.yml)'));
-    if (name === 'apply') cmd.option('-y, --yes', 'apply without asking');
+    if (name === 'apply') {
+      cmd.option('-y, --yes', 'apply without asking');
+      cmd.addOption(new Option('--confirm-timeout <seconds>', 'undo changes that can cut access unless confirmed by a fresh login within this time').default(CONFIRM_TIMEOUT_S).argParser(positiveInt('--confirm-timeout')));
+    }
     cmd.action(async (playbooks: string[], opts: CommonOptions) => {
       exitCode = await runFleetCommand(name, playbooks, opts);
     });

@@ -24,6 +24,7 @@ export interface CommonOptions {
   color: boolean;
   verbose?: boolean;
   yes?: boolean;
+  confirmTimeout?: number;
 }
 
 export const DEFAULT_PLAYBOOK = fileURLToPath(new URL('../../playbooks/ssh-access.yml', import.meta.url));
@@ -44,7 +45,7 @@ export async function runFleetCommand(command: Command | 'validate', playbookPat
 
   const style = makeStyle(colorWanted(process.stdout, !opts.color));
   const progress = await progressFor(opts.output);
-  const run = new FleetRun({ command, forks: opts.forks, hostTimeoutMs: opts.timeout * 1000, progress });
+  const run = new FleetRun({ command, forks: opts.forks, hostTimeoutMs: opts.timeout * 1000, progress, confirmTimeoutS: opts.confirmTimeout });
   let interrupted = false;
   // A persistent listener (not `once`): with none left, signal-exit (via listr2) would re-raise SIGINT and kill us
   // before the report. A second Ctrl-C exits at once.

@@ -3,7 +3,9 @@ import { redact } from '../config/secrets.js';
 import type { Change, CheckPlan } from '../modules/types.js';
 import { hostStatusFromChecks, type CheckResult, type HostResult } from '../report/model.js';
 import { TransportError, type ExecResult, type Transport } from '../transport/types.js';
+import { randomBytes } from 'node:crypto';
 import { execBatch } from './batch.js';
+import { armScript, disarmScript, guardedChange } from './safety-net.js';
 import { connectSsh, Unreachable, type AccessAttempt, type ConnectFn } from './connect.js';
 import { asDiagnosis } from '../diagnose/causes.js';
 import type { ProgressSink } from './events.js';
@@ -22,6 +24,8 @@ export interface HostSession {
   transport?: Transport;
   checks: PlannedStep[];
   result: HostResult;
+  /** The handlers the planned fixes may notify, planned from the facts read while planning: the safety net's restart. */
+  handlerPlans?: PlannedStep[];
   /** Set when the run gave up on the host (timeout, interrupt): reported instead of `result`, which work still unwinding may write to. */
   verdict?: HostResult;
   startedAt: number;
@@ -68,7 +72,10 @@ function reportAttempts(attempts: AccessAttempt[]): HostResult['attempts'] {
   return attempts.map((a) => ({ access: a.access, error: redact(a.error.message) }));
 }
 
-export async function applyHost(session: HostSession, progress: ProgressSink): Promise<HostSession> {
+/** How long the on-host safety net waits for the confirmation before it undoes the changes, by default (--confirm-timeout). */
+export const CONFIRM_TIMEOUT_S = 120;
+
+export async function applyHost(session: HostSession, progress: ProgressSink, confirmTimeoutS = CONFIRM_TIMEOUT_S): Promise<HostSession> {
   const { result, transport, job } = session;
   if (!transport || result.status !== 'drift') {
     if (result.status === 'drift') result.status = 'failed';
@@ -82,7 +89,15 @@ export async function applyHost(session: HostSession, progress: ProgressSink): P
     // The facts of the handlers these fixes may notify come back in the same round trip, read after the fixes.
     const mayNotify = notifiedHandlers(session, hasChanges);
     const handlerGathers = gathersOf(mayNotify);
-    const ran = await execBatch(transport, [...scripts.map((s) => s.change.script), ...handlerGathers], { stopOnError: true });
+    // Changes that can cut access carry an undo: they go under the on-host safety net, armed in the same round trip,
+    // which undoes them and restarts sshd (the handlers they may notify) unless the confirmation below comes in time.
+    const runId = scripts.some((s) => s.change.rollback) ? randomBytes(6).toString('hex') : undefined;
+    const restart = (session.handlerPlans ?? []).filter((p) => mayNotify.includes(p.prepared)).flatMap((p) => p.plan.changes.map((c) => c.script));
+    const arm = runId ? [armScript(runId, confirmTimeoutS, restart)] : [];
+    const sent = scripts.map((s, i) => (runId && s.change.rollback ? guardedChange(s.change.script, s.change.rollback, s.change.summary, i) : s.change.script));
+    const answers = await execBatch(transport, [...arm, ...sent, ...handlerGathers], { stopOnError: true });
+    if (runId && answers[0]?.code !== 0) return notArmed(session, answers[0]);
+    const ran = answers.slice(arm.length);
     const applied = scripts.filter((_, i) => ran[i]?.code === 0).map((s) => ({ checkId: s.check.prepared.step.id, change: s.change }));
     let failed = false;
     scripts.forEach((s, i) => {
@@ -108,11 +123,29 @@ export async function applyHost(session: HostSession, progress: ProgressSink): P
     const verify = applied.length > 0 && job.host.transport === 'ssh';
     const [, loginFailure] = await Promise.all([recheck(session), verify ? loginFails(session) : undefined]);
     if (verify && loginFailure) await closeTheLoop(session, applied, handlers, loginFailure);
+    if (runId) await confirm(session, runId);
   } catch (err) {
     return fail(session, err);
   }
   result.status = result.error ? 'failed' : hostStatusFromChecks('apply', result.checks);
   return finish(session);
+}
+
+/** The safety net could not be armed (another run's is armed on the host): nothing was applied. */
+function notArmed(session: HostSession, answer: ExecResult | undefined): HostSession {
+  const why = firstLines(answer?.stderr || answer?.stdout || 'no answer') || `exit ${answer?.code}`;
+  session.result.error = `nothing applied: ${why}`;
+  for (const c of session.result.checks) if (c.status === 'fail' && c.changes.length) Object.assign(c, { status: 'error', message: `not applied: ${why}` });
+  session.result.status = 'failed';
+  return finish(session);
+}
+
+/** Confirm: disarm the safety net. If it fired first, the changes were undone, and the host is failed with that. */
+async function confirm(session: HostSession, runId: string): Promise<void> {
+  const [answer] = await execBatch(session.transport!, [disarmScript(runId)], { stopOnError: false });
+  if (answer?.code === 0) return;
+  const why = firstLines(answer?.stderr || answer?.stdout || 'no answer') || `exit ${answer?.code}`;
+  session.result.error = session.result.error ? `${session.result.error}; ${why}` : why;
 }
 
 async function gatherAndPlan(transport: Transport, steps: PreparedStep[]): Promise<PlannedStep[]> {
@@ -155,7 +188,8 @@ async function preflightAndHandlers(session: HostSession): Promise<CheckResult[]
   });
   // A refused change notifies nothing.
   const stillNotified = new Set(notifiedHandlers(session, hasChanges));
-  return planWith(notified, outcomes.slice(probes.length)).filter((p) => stillNotified.has(p.prepared)).map((p) => {
+  session.handlerPlans = planWith(notified, outcomes.slice(probes.length));
+  return session.handlerPlans.filter((p) => stillNotified.has(p.prepared)).map((p) => {
     const r = planResult(p);
     if (r.status === 'pass') {
       r.status = 'fail';

@@ -14,6 +14,8 @@ export interface RunOptions {
   /** Per host, per phase (plan, then apply). */
   hostTimeoutMs: number;
   progress: ProgressSink;
+  /** Seconds the on-host safety net waits for apply's confirmation before undoing the changes. */
+  confirmTimeoutS?: number;
 }
 
 export class FleetRun {
@@ -38,7 +40,7 @@ export class FleetRun {
   async apply(): Promise<HostResult[]> {
     const drifted = this.sessions.filter((s) => reported(s).status === 'drift');
     await this.forEachHost(drifted, 'applying', async (s) => {
-      await applyHost(s, this.opts.progress);
+      await applyHost(s, this.opts.progress, this.opts.confirmTimeoutS);
       await release(s);
       return s;
     });

@@ -1,0 +1,115 @@
+// The on-host safety net: fleetfix killed the moment a lockout change lands, and every host restores itself and lets
+// the real ssh client in again; a host fixed normally keeps nothing of the net.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { createFleet, run as runCommand, type Fleet, type LabHost } from '../lab/fleet.js';
+import { fleetfix, hostResult } from './helpers.js';
+
+const BIN = fileURLToPath(new URL('../../bin/fleetfix.js', import.meta.url));
+/** Long enough that the lockout is seen before the net fires, however slow the machine. */
+const CONFIRM_S = 20;
+const NET = '/run/fleetfix-net';
+
+/** Host -> [fault to set up first, the sshd_config directives that lock the operator out]. */
+const LOCKOUTS: Record<string, [string, string]> = {
+  // An address the host does not have: sshd -t passes, the restarted sshd cannot listen.
+  listen: [':', 'ListenAddress: 198.18.250.99'],
+  // The operator's user is not let in: sshd -t passes, every login as root is refused.
+  allow: [':', 'AllowUsers: nobody'],
+  // sshd moves to a port the firewall drops.
+  dropped: ['iptables -A INPUT -p tcp --dport 2222 -j DROP', 'Port: "2222"'],
+  // Reached over its console (root's key is missing): the net must outlive the console's login session.
+  console: ['rm /root/.ssh/authorized_keys', 'AllowUsers: nobody'],
+};
+
+let fleet: Fleet;
+let work: string;
+const host = (name: string): LabHost => fleet.hosts.find((h) => h.name === name)!;
+
+/** A playbook that puts the operator's key back (no undo: it cannot lock anyone out), then makes `directives`' change. */
+function playbook(name: string, directives: string): string {
+  const path = join(work, `${name}.yml`);
+  const key = `  - id: key\n    title: the operator's key\n    authorized_key: { user: root, key: ${JSON.stringify(fleet.operatorPublicKey.trim())} }\n`;
+  writeFileSync(path, `name: ${name}\nchecks:\n${key}  - id: lockout\n    title: a change that locks the operator out\n    sshd_config: { ${directives} }\n    notify: restart-sshd\nhandlers:\n  - id: restart-sshd\n    title: restart sshd\n    service: { name: ssh, state: restarted }\n`);
+  return path;
+}
+
+/**
+ * Apply `directives` on `h`, and kill fleetfix the moment the lockout has landed: a watcher on the host itself waits
+ * for the first change recorded under the net and then for sshd to be restarted (its pid changes), and kills
+ * fleetfix. Then the real ssh client must be kept out, the net must fire by itself, and ssh must get in again.
+ */
+async function killedAsItLocksOut(h: LabHost, directives: string): Promise<void> {
+  const child = spawn(process.execPath, [BIN, 'apply', '-i', fleet.inventoryPath, '--limit', h.name, playbook(h.name, directives), '--yes', '--confirm-timeout', String(CONFIRM_S)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  const watch = `ff_before=$(cat /run/sshd.pid); while :; do set -- ${NET}/undo.*; [ -e "$1" ] && [ "$(cat /run/sshd.pid 2>/dev/null)" != "$ff_before" ] && break; done; kill -9 ${child.pid}`;
+  const watcher = await h.sh(`timeout 120 sh -c '${watch}' </dev/null >/dev/null 2>&1 & echo started`);
+  assert.equal(watcher.code, 0, watcher.stderr);
+  assert.equal(await exited, 'SIGKILL', `${h.name}: fleetfix was not killed: ${output}`);
+  assert.equal(output, '', `${h.name}: killed before any report`);
+  assert.notEqual((await fleet.sshLogin(h, 'echo in')).stdout.trim(), 'in', `${h.name}: the change did not lock ssh out`);
+  // The net fires after CONFIRM_S: wait for it to be gone (bounded: 1 s apart, CONFIRM_S + 60 times).
+  for (let i = 0; i < CONFIRM_S + 60 && (await h.sh(`[ -e ${NET} ]`)).code === 0; i++) await new Promise((resolve) => setTimeout(resolve, 1000));
+  assert.ok(await sshGetsIn(h, 30), `${h.name}: ssh never got in again`);
+  const log = await h.sh(`[ -e ${NET} ] && echo net-left; cat /var/log/fleetfix.log`);
+  assert.match(log.stdout, /fleetfix: safety net of run [0-9a-f]+ fired: no confirmation within 20 s; rolling back\n.*fleetfix: undone: sshd_config: .*\n[\s\S]*fleetfix: sshd restarted\n$/, `${h.name}: ${log.stdout}`);
+}
+
+/** Bounded retries of the real ssh client (each up to 5 s to connect, 1 s apart, at most `tries`). */
+async function sshGetsIn(h: LabHost, tries: number): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    if ((await fleet.sshLogin(h, 'echo in')).stdout.trim() === 'in') return true;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  return false;
+}
+
+describe('the on-host safety net', { timeout: 600_000 }, () => {
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), 'fleetfix-net-'));
+    fleet = await createFleet({ hosts: [...Object.keys(LOCKOUTS), 'fine'] });
+    await fleet.setUp(Object.fromEntries(Object.entries(LOCKOUTS).map(([name, [fault]]) => [name, fault])));
+  });
+  after(async () => {
+    await fleet?.destroy();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('fleetfix killed (SIGKILL) the moment each lockout lands: every host undoes it by itself and ssh gets in again', async () => {
+    assert.notEqual((await fleet.sshLogin(host('console'), 'echo in')).stdout.trim(), 'in', 'ssh is refused: fleetfix can reach this host only over its console');
+    await Promise.all(Object.entries(LOCKOUTS).map(([name, [, directives]]) => killedAsItLocksOut(host(name), directives)));
+  });
+
+  it('a host fixed normally keeps no timer and no trace of the net', async () => {
+    const h = host('fine');
+    const run = await fleetfix(['apply', '-i', fleet.inventoryPath, '--limit', 'fine', playbook('fine', 'MaxStartups: "20:30:200"'), '--yes', '--output', 'json']);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.equal(hostResult(run, 'fine').status, 'fixed');
+    const state = await h.sh(`ls -A /run; [ -e /var/log/fleetfix.log ] && echo logged || true`);
+    assert.doesNotMatch(state.stdout, /fleetfix-net|logged/, state.stdout);
+    const pids = (await runCommand('ip', ['netns', 'pids', h.netns])).stdout.split('\n').filter(Boolean);
+    const timers = await runCommand('ps', ['-o', 'args=', '-p', pids.join(',')]);
+    assert.doesNotMatch(timers.stdout, /fleetfix-net/, 'no timer process is left');
+  });
+
+  it('a second run finds the net of the first armed and changes nothing', async () => {
+    const h = host('fine');
+    await h.sh(`mkdir -m 0700 ${NET} && echo other-run > ${NET}/run`);
+    try {
+      const run = await fleetfix(['apply', '-i', fleet.inventoryPath, '--limit', 'fine', playbook('again', 'MaxStartups: "30:30:300"'), '--yes', '--output', 'json']);
+      assert.equal(run.code, 3);
+      assert.match(hostResult(run, 'fine').error ?? '', /a safety net of another fleetfix run is armed on this host \(other-run\)/);
+      const config = await h.sh('grep -c "MaxStartups 30:30:300" /etc/ssh/sshd_config || true');
+      assert.equal(config.stdout.trim(), '0', 'nothing was changed');
+    } finally {
+      await h.sh(`rm -rf ${NET}`);
+    }
+  });
+});
