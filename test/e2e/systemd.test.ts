@@ -30,10 +30,16 @@ const FAULTS: Record<string, [string, string[], RegExp[]]> = {
   u1: ['systemctl disable --now --quiet ssh.socket ssh.service', ['sshd-running', 'listening'], [/ssh\.socket is stopped, disabled at boot \(socket-activated/, /nothing listens on tcp port 22/]],
   // The socket follows the drop-in (the generator runs on daemon-reload): sshd listens on 2222 only.
   u2: [`echo 'Port 2222' > /etc/ssh/sshd_config.d/10-port.conf && systemctl daemon-reload && systemctl restart ssh.socket`, ['sshd-config', 'listening'], [/Port 2222 -> 22/]],
+  // The operator's trap: the socket took Port 2222, the drop-in is gone, but nothing told the socket (no daemon-reload).
+  u4: [
+    `echo 'Port 2222' > /etc/ssh/sshd_config.d/10-port.conf && systemctl daemon-reload && systemctl restart ssh.socket && rm /etc/ssh/sshd_config.d/10-port.conf`,
+    ['sshd-config', 'listening'],
+    [/sshd -T listens on 0\.0\.0\.0:22, \[::\]:22, but ssh\.socket listens on 0\.0\.0\.0:2222, \[::\]:2222: daemon-reload and restart ssh\.socket/],
+  ],
   // StrictModes refuses the key; sshd says so only in the journal (there is no auth.log), for the login tried below.
   u3: ['chmod 0666 /root/.ssh/authorized_keys', ['authorized-key', 'authorized-keys-file'], [/StrictModes/, /mode 0666 -> 0600/]],
 };
-const SOCKET_HOSTS = ['u1', 'u2', 'u3'];
+const SOCKET_HOSTS = ['u1', 'u2', 'u3', 'u4'];
 /** Reached over SSH (IPv4 gets in); every other host is worked on over its console. */
 const SSH_HOST = 's8';
 
@@ -116,8 +122,10 @@ describe('systemd hosts: the fault corpus and systemd-only faults, found, fixed,
     assert.match(hostResult(lab, 'u2').checks.find((c) => c.id === 'restart-sshd')!.message, /daemon-reload and restart ssh\.socket: it listens on 0\.0\.0\.0:2222, \[::\]:2222, sshd_config says 0\.0\.0\.0:22, \[::\]:22/);
     assert.match(hostResult(lab, 'u1').checks.find((c) => c.id === 'sshd-running')!.message, /enable ssh\.socket at boot .*start ssh\.socket/);
     await everyoneLogsIn();
-    const u = await host('u2').sh('systemctl show -P Listen ssh.socket; cat /run/systemd/generator/ssh.socket.d/addresses.conf 2>/dev/null || echo no-drop-in');
-    assert.match(u.stdout, /^\[::\]:22 \(Stream\)\nno-drop-in\n$/, 'u2: the socket follows sshd_config back to port 22');
+    for (const name of ['u2', 'u4']) {
+      const u = await host(name).sh('systemctl show -P Listen ssh.socket; cat /run/systemd/generator/ssh.socket.d/addresses.conf 2>/dev/null || echo no-drop-in');
+      assert.match(u.stdout, /^\[::\]:22 \(Stream\)\nno-drop-in\n$/, `${name}: the socket follows sshd_config back to port 22`);
+    }
     assert.match((await host('s10').sh('ls /etc/ssh/sshd_config.d/')).stdout, /^99-broken\.conf\.fleetfix-\d{8}T\d{6}\.bak$/m, 'a backup of the commented-out drop-in');
   });
 

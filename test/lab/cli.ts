@@ -1,5 +1,7 @@
-// npm run lab -- up N [systemd] | down-all: bring a lab fleet up by hand (it stays until down-all), or remove every lab.
+// npm run lab -- up N [systemd] | down-all | measure-systemd [N]: bring a lab fleet up by hand (it stays until down-all),
+// remove every lab, or measure what systemd hosts cost.
 import { createFleet, reapStaleLabs } from './fleet.js';
+import { measureSystemd } from './measure-systemd.js';
 
 const [command, arg, kind] = process.argv.slice(2);
 if (command === 'up') {
@@ -8,7 +10,9 @@ if (command === 'up') {
   process.stdout.write(`lab ${fleet.slot} is up: ${fleet.hosts.map((h) => `${h.name}=${h.address} console 127.0.0.1:${h.consolePort}`).join(', ')}\ninventory: ${fleet.inventoryPath}\nremove with: npm run lab -- down-all\n`);
 } else if (command === 'down-all') {
   process.stdout.write(`removed ${await reapStaleLabs(true)} lab(s)\n`);
+} else if (command === 'measure-systemd') {
+  await measureSystemd(Number(arg ?? 8));
 } else {
-  process.stderr.write('usage: npm run lab -- up [N] [systemd] | down-all\n');
+  process.stderr.write('usage: npm run lab -- up [N] [systemd] | down-all | measure-systemd [N]\n');
   process.exitCode = 1;
 }
