@@ -71,6 +71,8 @@ describe('systemd hosts: the fault corpus and systemd-only faults, found, fixed,
   before(async () => {
     fleet = await createFleet({ hosts: Object.keys(FAULTS), kind: 'systemd', socketActivated: SOCKET_HOSTS });
     await fleet.setUp(Object.fromEntries(Object.entries(FAULTS).map(([name, [script]]) => [name, script])));
+    // A login for sshd to refuse on u3: the journal's only record of the StrictModes fault.
+    assert.notEqual((await fleet.sshLogin(host('u3'))).code, 0, 'u3 let ssh in');
   });
   after(async () => fleet?.destroy());
 

@@ -1,4 +1,4 @@
-// The lab fleet: N real OpenSSH hosts in namespaces on this machine, with an inventory and known_hosts for them.
+// The lab fleet: N real OpenSSH hosts on this machine (namespaces, or systemd-nspawn containers), with an inventory and known_hosts for them.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

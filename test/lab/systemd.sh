@@ -72,8 +72,11 @@ base() {
   exec 9>"$BASE_CACHE/.lock"
   flock 9
   if [ ! -f "$dest/.complete" ]; then
-    # An older recipe's build (or a half-built one) is of no further use.
-    find "$BASE_CACHE" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
+    # An older recipe's build (or a half-built one) is of no further use, unless a running host still stands on it.
+    for old in "$BASE_CACHE"/*/; do
+      old=${old%/}
+      [ -d "$old" ] && ! grep -qF "lowerdir=$old," /proc/self/mountinfo && rm -rf "$old"
+    done
     echo "lab: building the systemd base (mmdebstrap, once per recipe) into $dest" >&2
     "$HERE/systemd-base.sh" "$dest.tmp" >&2
     mv "$dest.tmp" "$dest"
