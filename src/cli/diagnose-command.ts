@@ -4,16 +4,16 @@ import { loadInventory, localInventory } from '../config/inventory.js';
 import { limitHosts } from '../config/limit.js';
 import { probeHost } from '../diagnose/probe.js';
 import { asDiagnosis } from '../diagnose/causes.js';
-import { renderJson } from '../report/json.js';
 import { exitCodeFor, runResult, type HostResult } from '../report/model.js';
-import { colorWanted, makeStyle } from '../report/style.js';
 import { renderDiagnosis } from '../report/text.js';
+import { emitReport } from './emit.js';
 import { byCause, progressFor } from './progress.js';
 import type { CommonOptions } from './run-command.js';
+import { inShard } from './shard.js';
 
 export async function runDiagnose(hostNames: string[], opts: CommonOptions): Promise<number> {
   const inventory = opts.inventory ? loadInventory(opts.inventory) : localInventory();
-  const hosts = limitHosts(inventory, [...hostNames, ...(opts.limit ? [opts.limit] : [])].join(',') || undefined);
+  const hosts = inShard(limitHosts(inventory, [...hostNames, ...(opts.limit ? [opts.limit] : [])].join(',') || undefined), opts.shard);
   const progress = await progressFor(opts.output, byCause);
   const limit = pLimit(opts.forks);
   progress.start(hosts.length, 'diagnose');
@@ -34,6 +34,6 @@ export async function runDiagnose(hostNames: string[], opts: CommonOptions): Pro
   );
   await progress.end();
   const run = runResult('diagnose', results);
-  process.stdout.write(opts.output === 'json' ? renderJson(run) : renderDiagnosis(run, makeStyle(colorWanted(process.stdout, !opts.color))));
+  await emitReport(run, opts, (style) => renderDiagnosis(run, style));
   return exitCodeFor(run.summary);
 }

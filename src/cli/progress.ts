@@ -1,6 +1,7 @@
 // Progress on stderr: plain lines, or listr2 on a TTY; both show counts and the hosts still running, never one line per host in flight.
 import type { Phase, ProgressSink } from '../engine/events.js';
 import { escapeControls as safe } from '../report/escape.js';
+import type { Format } from '../report/formats.js';
 import type { HostResult } from '../report/model.js';
 
 /** How a command names a finished host in its progress, in that command's own terms. */
@@ -86,8 +87,8 @@ export class PlainProgress implements ProgressSink {
   }
 }
 
-/** listr2 where a person watches stderr and reads text (loaded only then); plain lines for logs, pipes and JSON runs. */
-export async function progressFor(output: 'text' | 'json', outcomeOf: OutcomeOf = byStatus): Promise<ProgressSink> {
+/** listr2 where a person watches stderr and reads text (loaded only then); plain lines for logs, pipes and JSON, JUnit or HTML on stdout. */
+export async function progressFor(output: Format, outcomeOf: OutcomeOf = byStatus): Promise<ProgressSink> {
   if (!process.stderr.isTTY || output !== 'text') return new PlainProgress(process.stderr, undefined, outcomeOf);
   const { ListrProgress } = await import('./listr-progress.js');
   return new ListrProgress(outcomeOf);

@@ -7,11 +7,13 @@ import { loadPlaybook } from '../config/playbook.js';
 import { prepareJobs } from '../engine/prepare.js';
 import { FleetRun } from '../engine/run.js';
 import { modules } from '../modules/registry.js';
-import { renderJson } from '../report/json.js';
-import { EXIT, exitCodeFor, runResult, type Command, type RunResult } from '../report/model.js';
+import type { Format } from '../report/formats.js';
+import { EXIT, exitCodeFor, runResult, type Command } from '../report/model.js';
 import { colorWanted, makeStyle } from '../report/style.js';
 import { renderText } from '../report/text.js';
+import { emitReport } from './emit.js';
 import { progressFor } from './progress.js';
+import { inShard, type Shard } from './shard.js';
 import { parseVars } from './vars.js';
 
 export interface CommonOptions {
@@ -20,7 +22,9 @@ export interface CommonOptions {
   forks: number;
   var: string[];
   timeout: number;
-  output: 'text' | 'json';
+  output: Format;
+  report?: string;
+  shard?: Shard;
   color: boolean;
   verbose?: boolean;
   yes?: boolean;
@@ -32,7 +36,7 @@ export const DEFAULT_PLAYBOOK = fileURLToPath(new URL('../../playbooks/ssh-acces
 export async function runFleetCommand(command: Command | 'validate', playbookPaths: string[], opts: CommonOptions): Promise<number> {
   const inventory = opts.inventory ? loadInventory(opts.inventory) : localInventory();
   const playbooks = (playbookPaths.length ? playbookPaths : [DEFAULT_PLAYBOOK]).map((p) => loadPlaybook(p, [...modules.keys()]));
-  const hosts = limitHosts(inventory, opts.limit);
+  const hosts = inShard(limitHosts(inventory, opts.limit), opts.shard);
   const jobs = prepareJobs(hosts, playbooks, parseVars(opts.var));
   if (command === 'validate') {
     const steps = playbooks.reduce((n, p) => n + p.checks.length + p.handlers.length, 0);
@@ -43,7 +47,6 @@ export async function runFleetCommand(command: Command | 'validate', playbookPat
     throw new ConfigError('apply: standard input is not a terminal, so there is no one to confirm; pass --yes to apply without asking (nothing was changed)');
   }
 
-  const style = makeStyle(colorWanted(process.stdout, !opts.color));
   const progress = await progressFor(opts.output);
   const run = new FleetRun({ command, forks: opts.forks, hostTimeoutMs: opts.timeout * 1000, progress, confirmTimeoutS: opts.confirmTimeout });
   let interrupted = false;
@@ -72,14 +75,10 @@ export async function runFleetCommand(command: Command | 'validate', playbookPat
       }
     }
     const result = runResult(command, results);
-    emit(result, opts, style);
+    await emitReport(result, opts, (style) => renderText(result, { style, diffs: command !== 'audit', verbose: !!opts.verbose }));
     return interrupted ? EXIT.interrupted : exitCodeFor(result.summary);
   } finally {
     process.removeListener('SIGINT', onSigint);
     await run.close();
   }
-}
-
-function emit(result: RunResult, opts: CommonOptions, style: ReturnType<typeof makeStyle>): void {
-  process.stdout.write(opts.output === 'json' ? renderJson(result) : renderText(result, { style, diffs: result.command !== 'audit', verbose: !!opts.verbose }));
 }
