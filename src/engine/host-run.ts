@@ -5,6 +5,7 @@ import { hostStatusFromChecks, type CheckResult, type HostResult } from '../repo
 import { TransportError, type ExecResult, type Transport } from '../transport/types.js';
 import { randomBytes } from 'node:crypto';
 import { execBatch } from './batch.js';
+import { acquireScript, releaseScript, renewScript } from './host-lock.js';
 import { armScript, disarmScript, guardedChange } from './safety-net.js';
 import { connectSsh, Unreachable, type AccessAttempt, type ConnectFn } from './connect.js';
 import { asDiagnosis } from '../diagnose/causes.js';
@@ -24,6 +25,8 @@ export interface HostSession {
   transport?: Transport;
   checks: PlannedStep[];
   result: HostResult;
+  /** apply's lease on the host (see host-lock.ts): taken with the facts, given back after the confirmation. */
+  lease?: Lease;
   /** The handlers the planned fixes may notify, planned from the facts read while planning: the safety net's restart. */
   handlerPlans?: PlannedStep[];
   /** Set when the run gave up on the host (timeout, interrupt): reported instead of `result`, which work still unwinding may write to. */
@@ -31,9 +34,19 @@ export interface HostSession {
   startedAt: number;
 }
 
-export function newSession(job: HostJob): HostSession {
+/** One run's hold on a host: its id, how long each taking or renewal lasts, how long to wait for another run's. */
+export interface Lease {
+  runId: string;
+  seconds: number;
+  waitS: number;
+}
+
+/** A host's run refused because another run holds its lease. */
+class HostBusy extends Error {}
+
+export function newSession(job: HostJob, lease?: Lease): HostSession {
   // Keys in the contract's order; undefined ones are left out of the JSON.
-  return { job, abort: new AbortController(), checks: [], startedAt: Date.now(), result: { name: job.host.name, address: job.host.address, status: 'compliant', access: undefined, diagnosis: undefined, attempts: undefined, error: undefined, durationMs: 0, checks: [] } };
+  return { job, lease, abort: new AbortController(), checks: [], startedAt: Date.now(), result: { name: job.host.name, address: job.host.address, status: 'compliant', access: undefined, diagnosis: undefined, attempts: undefined, error: undefined, durationMs: 0, checks: [] } };
 }
 
 /** Plan semantics for every command: compliant, drift, unreachable or failed. */
@@ -58,11 +71,14 @@ export async function planHost(session: HostSession, progress: ProgressSink, con
   }
   progress.phase(host.name, 'checking');
   try {
-    session.checks = await gatherAndPlan(session.transport!, job.checks);
+    session.checks = await gatherAndPlan(session.transport!, job.checks, session.lease && acquireScript(session.lease.runId, session.lease.seconds, session.lease.waitS));
     const handlers = await preflightAndHandlers(session);
     result.checks = [...session.checks.map(planResult), ...handlers];
   } catch (err) {
-    return fail(session, err);
+    if (!(err instanceof HostBusy)) return fail(session, err);
+    session.lease = undefined;
+    Object.assign(result, { status: 'failed', error: err.message });
+    return finish(session);
   }
   result.status = hostStatusFromChecks('plan', result.checks);
   return finish(session);
@@ -93,11 +109,17 @@ export async function applyHost(session: HostSession, progress: ProgressSink, co
     // which undoes them and restarts sshd (the handlers they may notify) unless the confirmation below comes in time.
     const runId = scripts.some((s) => s.change.rollback) ? randomBytes(6).toString('hex') : undefined;
     const restart = (session.handlerPlans ?? []).filter((p) => mayNotify.includes(p.prepared)).flatMap((p) => p.plan.changes.map((c) => c.script));
-    const arm = runId ? [armScript(runId, confirmTimeoutS, restart)] : [];
+    // First, the lease is renewed (it may have been taken long ago, before a prompt) and the net armed.
+    const gate = [...(session.lease ? [renewScript(session.lease.runId, session.lease.seconds)] : []), ...(runId ? [armScript(runId, confirmTimeoutS, restart)] : [])];
     const sent = scripts.map((s, i) => (runId && s.change.rollback ? guardedChange(s.change.script, s.change.rollback, s.change.summary, i) : s.change.script));
-    const answers = await execBatch(transport, [...arm, ...sent, ...handlerGathers], { stopOnError: true });
-    if (runId && answers[0]?.code !== 0) return notArmed(session, answers[0]);
-    const ran = answers.slice(arm.length);
+    const answers = await execBatch(transport, [...gate, ...sent, ...handlerGathers], { stopOnError: true });
+    const refused = answers.slice(0, gate.length).find((a) => a.code !== 0) ?? (answers.length < gate.length ? { code: -1, stdout: '', stderr: '' } : undefined);
+    if (refused) {
+      notApplied(session, refused);
+      await confirm(session, undefined);
+      return finish(session);
+    }
+    const ran = answers.slice(gate.length);
     const applied = scripts.filter((_, i) => ran[i]?.code === 0).map((s) => ({ checkId: s.check.prepared.step.id, change: s.change }));
     let failed = false;
     scripts.forEach((s, i) => {
@@ -123,7 +145,7 @@ export async function applyHost(session: HostSession, progress: ProgressSink, co
     const verify = applied.length > 0 && job.host.transport === 'ssh';
     const [, loginFailure] = await Promise.all([recheck(session), verify ? loginFails(session) : undefined]);
     if (verify && loginFailure) await closeTheLoop(session, applied, handlers, loginFailure);
-    if (runId) await confirm(session, runId);
+    await confirm(session, runId);
   } catch (err) {
     return fail(session, err);
   }
@@ -131,26 +153,39 @@ export async function applyHost(session: HostSession, progress: ProgressSink, co
   return finish(session);
 }
 
-/** The safety net could not be armed (another run's is armed on the host): nothing was applied. */
-function notArmed(session: HostSession, answer: ExecResult | undefined): HostSession {
-  const why = firstLines(answer?.stderr || answer?.stdout || 'no answer') || `exit ${answer?.code}`;
+/** The lease could not be renewed or the safety net armed (another run's is on the host): nothing was applied. */
+function notApplied(session: HostSession, answer: ExecResult): void {
+  const why = firstLines(answer.stderr || answer.stdout || 'no answer') || `exit ${answer.code}`;
   session.result.error = `nothing applied: ${why}`;
   for (const c of session.result.checks) if (c.status === 'fail' && c.changes.length) Object.assign(c, { status: 'error', message: `not applied: ${why}` });
   session.result.status = 'failed';
-  return finish(session);
 }
 
-/** Confirm: disarm the safety net. If it fired first, the changes were undone, and the host is failed with that. */
-async function confirm(session: HostSession, runId: string): Promise<void> {
-  const [answer] = await execBatch(session.transport!, [disarmScript(runId)], { stopOnError: false });
-  if (answer?.code === 0) return;
+/**
+ * Confirm, in one round trip: disarm the safety net (`netRunId`) and give the lease back. If the net fired first,
+ * the changes were undone, and the host is failed with that.
+ */
+async function confirm(session: HostSession, netRunId: string | undefined): Promise<void> {
+  const scripts = [...(netRunId ? [disarmScript(netRunId)] : []), ...(session.lease ? [releaseScript(session.lease.runId)] : [])];
+  session.lease = undefined;
+  if (scripts.length === 0) return;
+  const [answer] = await execBatch(session.transport!, scripts, { stopOnError: false });
+  if (!netRunId || answer?.code === 0) return;
   const why = firstLines(answer?.stderr || answer?.stdout || 'no answer') || `exit ${answer?.code}`;
   session.result.error = session.result.error ? `${session.result.error}; ${why}` : why;
 }
 
-async function gatherAndPlan(transport: Transport, steps: PreparedStep[]): Promise<PlannedStep[]> {
-  const gathers = gathersOf(steps);
-  return planWith(steps, expectAnswers(await execBatch(transport, gathers, { stopOnError: false }), gathers.length));
+/** Give the lease back where nothing will be applied (the host is compliant, or failed while planning). */
+export async function releaseLease(session: HostSession): Promise<void> {
+  if (session.lease && session.transport) await confirm(session, undefined).catch(() => {});
+}
+
+/** Gather every step's facts in one round trip and plan; `first` (taking the lease) goes ahead and must succeed. */
+async function gatherAndPlan(transport: Transport, steps: PreparedStep[], first?: string): Promise<PlannedStep[]> {
+  const sent = [...(first ? [first] : []), ...gathersOf(steps)];
+  const answers = expectAnswers(await execBatch(transport, sent, { stopOnError: false }), sent.length);
+  if (first && answers[0]!.code !== 0) throw new HostBusy(firstLines(answers[0]!.stderr) || `taking the lease failed (exit ${answers[0]!.code})`);
+  return planWith(steps, answers.slice(first ? 1 : 0));
 }
 
 /** The gather scripts of the steps not skipped, in order: planWith takes their facts back. */

@@ -2,9 +2,10 @@
 import pLimit from 'p-limit';
 import type { Command, HostResult } from '../report/model.js';
 import type { ProgressSink } from './events.js';
-import { applyHost, finish, newSession, planHost, type HostSession } from './host-run.js';
+import { applyHost, CONFIRM_TIMEOUT_S, finish, newSession, planHost, releaseLease, type HostSession } from './host-run.js';
 import type { HostJob } from './prepare.js';
 import { connectHost, type ConnectFn } from './connect.js';
+import { newRunId } from './host-lock.js';
 
 export interface RunOptions {
   command: Command;
@@ -26,8 +27,12 @@ export class FleetRun {
 
   /** Connect to every host, gather facts and plan. Only a host with something to apply keeps its connection open. */
   async plan(jobs: HostJob[]): Promise<HostResult[]> {
-    this.sessions = jobs.map(newSession);
-    const { command, progress } = this.opts;
+    const { command, progress, hostTimeoutMs, confirmTimeoutS = CONFIRM_TIMEOUT_S } = this.opts;
+    // apply holds each host from its facts to its confirmation: the lease lasts both phases' timeouts and the net's;
+    // another run's is waited for up to half the host's time (a minute at most).
+    const hostTimeoutS = Math.ceil(hostTimeoutMs / 1000);
+    const lease = command === 'apply' ? { runId: newRunId(), seconds: 2 * hostTimeoutS + confirmTimeoutS, waitS: Math.min(60, Math.floor(hostTimeoutS / 2)) } : undefined;
+    this.sessions = jobs.map((job) => newSession(job, lease));
     await this.forEachHost(this.sessions, command === 'apply' ? 'planning' : command, async (s) => {
       await planHost(s, progress, this.opts.connect ?? connectHost);
       if (command !== 'apply' || reported(s).status !== 'drift') await release(s);
@@ -96,6 +101,7 @@ export class FleetRun {
 
 /** Close a host's connection as soon as nothing more will be done there: a large fleet never holds them all open. */
 async function release(session: HostSession): Promise<void> {
+  await releaseLease(session);
   const transport = session.transport;
   session.transport = undefined;
   await transport?.close().catch(() => {});
