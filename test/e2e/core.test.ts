@@ -203,7 +203,19 @@ describe('core: audit, plan, apply on a real fleet', { timeout: 600_000 }, () =>
       assert.match(hostResult(run, 'h3').error!, /timed out after 2 s/);
       for (const name of ['h1', 'h2', 'h4', 'h5']) assert.equal(hostResult(run, name).status, 'compliant', name);
 
-      const interrupted = await fleetfix(['audit', '-i', inventory, '--output', 'json', '--var', 'ssh_user=deploy'], { interruptAfterMs: 1500 });
+      // Ctrl-C once every other host is done with: each logged the end of fleetfix's session (bounded: 600 x 0.1 s).
+      const others = fleet.hosts.filter((h) => h.name !== 'h3');
+      const sessionsEnded = () => Promise.all(others.map(async (h) => Number((await h.sh("grep -c 'Disconnected from user' /var/log/auth.log || true")).stdout.trim())));
+      const before = await sessionsEnded();
+      const othersDone = (async () => {
+        for (let i = 0; i < 600; i++) {
+          if ((await sessionsEnded()).every((n, k) => n > before[k]!)) return;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        throw new Error('the other hosts never ended their sessions');
+      })();
+      const interrupted = await fleetfix(['audit', '-i', inventory, '--output', 'json', '--var', 'ssh_user=deploy'], { interruptWhen: othersDone });
+      await othersDone;
       assert.equal(interrupted.code, 130, interrupted.stderr);
       assert.match(hostResult(interrupted, 'h3').error!, /interrupted/);
       assert.equal(hostResult(interrupted, 'h1').status, 'compliant', 'hosts that finished keep their result');

@@ -13,20 +13,19 @@ export interface CliRun {
   json?: RunResult;
 }
 
-/** Run `fleetfix ARGS` with no TTY; with `--output json` the stdout is parsed. */
-export function fleetfix(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; interruptAfterMs?: number } = {}): Promise<CliRun> {
+/** Run `fleetfix ARGS` with no TTY; with `--output json` the stdout is parsed. `interruptWhen` resolving sends Ctrl-C. */
+export function fleetfix(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; interruptWhen?: Promise<unknown> } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...opts.env } });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
-    const interrupt = opts.interruptAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGINT'), opts.interruptAfterMs);
+    opts.interruptWhen?.then(() => child.exitCode === null && child.kill('SIGINT')).catch(() => {});
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      clearTimeout(interrupt);
       const stdout = Buffer.concat(out).toString();
       const run: CliRun = { code: code ?? -1, stdout, stderr: Buffer.concat(err).toString() };
       if (args.includes('json')) {
