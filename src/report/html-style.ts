@@ -5,6 +5,7 @@ const STATUS = `
 .s-fixed,.c-fixed{--c:#0a6b84;--bg:#d3f2fa}
 .s-drift,.c-fail{--c:#8a5a00;--bg:#fff1c2}
 .s-unreachable,.s-failed,.c-error{--c:#b42318;--bg:#ffe0dc}
+.c-finding{--c:#6639ba;--bg:#efe6ff}
 .c-skipped,.c-none{--c:#6e7781;--bg:#f3f4f6}
 td.status,.badge,.count{color:var(--c);background:var(--bg);font-weight:600}
 td.cell{color:var(--c);background:var(--bg);text-align:center;width:1.6em;padding:0;border:1px solid #fff}
@@ -28,7 +29,7 @@ table.matrix{border-collapse:collapse;margin-top:.5em}
 th,td{padding:.15em .5em;text-align:left;white-space:nowrap}
 thead th{position:sticky;top:5.6em;background:#fff;z-index:1;vertical-align:bottom;border-bottom:1px solid #d0d7de}
 th.check{padding:0 .15em}
-th.check span{writing-mode:vertical-rl;transform:rotate(180deg);font-weight:500;max-height:11em;overflow:hidden;text-overflow:ellipsis}
+th.check span{writing-mode:vertical-rl;transform:rotate(180deg);font-weight:500;max-height:14em;overflow:hidden;text-overflow:ellipsis}
 th.name{font-weight:600}
 tbody.host tr.row:hover{outline:1px solid #8c959f}
 tr.details td{padding:0 .5em .3em 1.5em;white-space:normal}
@@ -38,6 +39,7 @@ ul.checks,ul.attempts{margin:.3em 0;padding-left:1.2em}
 li.check{margin:.3em 0}
 .badge{padding:0 .4em;border-radius:.3em;font-size:.9em}
 .message{color:#57606a}
+.change p{margin:.3em 0 .1em}
 .error,.diagnosis{margin:.3em 0}
 .finding{color:#8a5a00}
 pre.diff{background:#f6f8fa;padding:.4em .6em;margin:.3em 0;overflow-x:auto;font:12px/1.35 ui-monospace,"DejaVu Sans Mono",monospace;max-width:110ch}

@@ -1,11 +1,13 @@
 // --output html: one self-contained page, a fleet matrix of hosts x checks with each host's details folded under it.
 // Every string that came from a host or an input is control-escaped, then HTML-escaped (escape-html), where it is placed.
+// Host text never leaves a tag or an attribute; the page has no script, and its CSP would run none.
 import escapeHtml from 'escape-html';
 import { escapeControls, escapeLines } from './escape.js';
 import { HTML_STYLE } from './html-style.js';
 import type { CheckResult, HostResult, RunResult } from './model.js';
+import { escapeUnpaired } from './unpaired.js';
 
-const text = (s: string) => escapeHtml(escapeControls(s));
+const text = (s: string) => escapeHtml(escapeUnpaired(escapeControls(s)));
 const SYMBOL: Record<CheckResult['status'], string> = { pass: '✓', fail: '✗', fixed: '✓', error: '!', skipped: '–' };
 /** The filters: a radio button each; the stylesheet hides the hosts a checked one leaves out (no script on the page). */
 const FILTERS = [
@@ -73,11 +75,13 @@ function hostRows(h: HostResult, columns: Column[], command: RunResult['command'
   return `<tbody class="host s-${h.status}${h.status === 'compliant' ? '' : ' attention'}">${row}${folded}</tbody>`;
 }
 
+/** The folded row's one line: the host, what its checks came to (but pass), and its diagnosis or error. */
 function detailsLabel(h: HostResult): string {
-  const notOk = h.checks.filter((c) => c.status === 'fail' || c.status === 'error').length;
+  const byStatus = new Map<string, number>();
+  for (const c of h.checks) if (c.status !== 'pass') byStatus.set(c.status, (byStatus.get(c.status) ?? 0) + 1);
   const error = h.error && h.error.length > 100 ? `${h.error.slice(0, 100)}…` : h.error;
-  const parts = [notOk ? `${notOk} check${notOk === 1 ? '' : 's'} not OK` : '', h.diagnosis ? `diagnosis: ${text(h.diagnosis.cause)}` : '', error && !h.diagnosis ? text(error) : ''];
-  return `${text(h.name)}: ${parts.filter(Boolean).join(', ') || 'details'}`;
+  const parts = [...[...byStatus].map(([status, n]) => `${n} ${status}`), h.diagnosis ? `diagnosis: ${text(h.diagnosis.cause)}` : '', error && !h.diagnosis ? text(error) : ''];
+  return `${text(h.name)}: ${parts.filter(Boolean).join(', ')}`;
 }
 
 function hostDetails(h: HostResult, command: RunResult['command']): string {
@@ -100,7 +104,7 @@ function checkDetails(c: CheckResult, command: RunResult['command']): string {
 
 /** A diff's lines are its own; what is inside each line came from the host. */
 function diffBlock(diff: string): string {
-  const lines = escapeLines(diff)
+  const lines = escapeUnpaired(escapeLines(diff))
     .split('\n')
     .map((l) => `<span class="${l.startsWith('+') && !l.startsWith('+++') ? 'add' : l.startsWith('-') && !l.startsWith('---') ? 'del' : l.startsWith('@@') ? 'hunk' : 'ctx'}">${escapeHtml(l)}</span>`);
   return `<pre class="diff">${lines.join('\n')}</pre>`;

@@ -2,18 +2,16 @@
 import { XMLBuilder } from 'fast-xml-parser';
 import { escapeControls, escapeLines } from './escape.js';
 import type { CheckResult, HostResult, RunResult } from './model.js';
+import { escapeUnpaired } from './unpaired.js';
 
 /**
  * XML 1.0 forbids C0 controls but tab, newline and carriage return, lone surrogates, U+FFFE and U+FFFF. Host text has
  * its control characters escaped first (`\x1b`, `\x00`, `\n` in one-line fields), as in the text report; what XML still
- * forbids after that becomes its `\uXXXX` escape too: visible, never dropped.
+ * forbids after that becomes its `\uXXXX` escape too: visible, never dropped. This is for one-line host text.
  */
-const XML_FORBIDDEN = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|[\ufffe\uffff]/g;
-const xmlSafe = (s: string) => s.replace(XML_FORBIDDEN, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-/** One-line host text. */
-const safe = (s: string) => xmlSafe(escapeControls(s));
+const safe = (s: string) => escapeUnpaired(escapeControls(s));
 /** Host text whose lines are the caller's own (a diff). */
-const safeLines = (s: string) => xmlSafe(escapeLines(s));
+const safeLines = (s: string) => escapeUnpaired(escapeLines(s));
 
 /** Attributes are written as `@name`; the builder escapes &, <, >, " and ' in them and in text. */
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@', textNodeName: '#text', format: true, indentBy: '  ', suppressEmptyNode: true });

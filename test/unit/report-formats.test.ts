@@ -74,6 +74,8 @@ describe('HTML report', () => {
     ['colours each diff line by its kind', (p) => p.includes('<span class="add">+ssh-ed25519 AAAAC3Nz op@lab</span>') && p.includes('<span class="hunk">@@ -1,1 +1,2 @@</span>')],
     ['has a row per host and a cell per check column (4 checks among the hosts)', (p) => (p.match(/<tr class="row">/g) ?? []).length === 3 && (p.match(/<td class="cell /g) ?? []).length === 3 * 4],
     ['folds the details of each host that has any', (p) => (p.match(/<details>/g) ?? []).length === 3],
+    ['says on the folded line what the checks came to, and the diagnosis', (p) => p.includes('<summary>app1: 1 error, 1 fail</summary>') && p.includes('<summary>db1: diagnosis: port-refused</summary>')],
+    ['shows lone surrogates and U+FFFF as escapes, not as U+FFFD', (p) => p.includes('\\x0b\\ud800\\uffff\\u009b') && !/[\ud800-\udfff\uffff]/.test(p)],
   ];
   for (const [name, ok] of cases) it(name, () => assert.ok(ok(html), html));
 });
