@@ -5,6 +5,7 @@ import { hostStatusFromChecks, type CheckResult, type HostResult } from '../repo
 import { TransportError, type ExecResult, type Transport } from '../transport/types.js';
 import { randomBytes } from 'node:crypto';
 import { execBatch } from './batch.js';
+import { runProbes } from './probes.js';
 import { acquireScript, releaseScript, renewScript } from './host-lock.js';
 import { armScript, disarmScript, guardedChange } from './safety-net.js';
 import { connectSsh, Unreachable, type AccessAttempt, type ConnectFn } from './connect.js';
@@ -71,7 +72,7 @@ export async function planHost(session: HostSession, progress: ProgressSink, con
   }
   progress.phase(host.name, 'checking');
   try {
-    session.checks = await gatherAndPlan(session.transport!, job.checks, session.lease && acquireScript(session.lease.runId, session.lease.seconds, session.lease.waitS));
+    session.checks = await gatherAndPlan(session.transport!, job.checks, session.lease && acquireScript(session.lease.runId, session.lease.seconds, session.lease.waitS), runProbes(job.checks, host, session.abort.signal));
     const handlers = await preflightAndHandlers(session);
     result.checks = [...session.checks.map(planResult), ...handlers];
   } catch (err) {
@@ -181,16 +182,16 @@ export async function releaseLease(session: HostSession): Promise<void> {
 }
 
 /** Gather every step's facts in one round trip and plan; `first` (taking the lease) goes ahead and must succeed. */
-async function gatherAndPlan(transport: Transport, steps: PreparedStep[], first?: string): Promise<PlannedStep[]> {
+async function gatherAndPlan(transport: Transport, steps: PreparedStep[], first?: string, probed?: Promise<Map<PreparedStep, ExecResult>>): Promise<PlannedStep[]> {
   const sent = [...(first ? [first] : []), ...gathersOf(steps)];
   const answers = expectAnswers(await execBatch(transport, sent, { stopOnError: false }), sent.length);
   if (first && answers[0]!.code !== 0) throw new HostBusy(firstLines(answers[0]!.stderr) || `taking the lease failed (exit ${answers[0]!.code})`);
-  return planWith(steps, answers.slice(first ? 1 : 0));
+  return planWith(steps, answers.slice(first ? 1 : 0), await probed);
 }
 
 /** The gather scripts of the steps not skipped, in order: planWith takes their facts back. */
 function gathersOf(steps: PreparedStep[]): string[] {
-  return steps.filter((s) => !s.skip).map((s) => s.module.gather(s.params));
+  return steps.filter((s) => !s.skip && !s.module.probe).map((s) => s.module.gather(s.params));
 }
 
 /** A batch's results, when every script it sent answered; a batch cut short is a transport failure. */
@@ -200,9 +201,9 @@ function expectAnswers(results: ExecResult[], sent: number): ExecResult[] {
 }
 
 /** Plan each step from its facts, given in order for the steps not skipped. */
-function planWith(steps: PreparedStep[], facts: ExecResult[]): PlannedStep[] {
+function planWith(steps: PreparedStep[], facts: ExecResult[], probed?: Map<PreparedStep, ExecResult>): PlannedStep[] {
   let next = 0;
-  return steps.map((prepared) => ({ prepared, plan: prepared.skip ? { ok: true, message: prepared.skip, changes: [] } : safePlan(prepared, facts[next++]!) }));
+  return steps.map((prepared) => ({ prepared, plan: prepared.skip ? { ok: true, message: prepared.skip, changes: [] } : safePlan(prepared, probed?.get(prepared) ?? facts[next++]!) }));
 }
 
 /**
@@ -248,7 +249,7 @@ function safePlan(prepared: PreparedStep, facts: ExecResult): CheckPlan {
 
 function planResult({ prepared, plan }: PlannedStep): CheckResult {
   const { step } = prepared;
-  const status = prepared.skip ? 'skipped' : plan.error ? 'error' : plan.ok ? 'pass' : 'fail';
+  const status = prepared.skip ? 'skipped' : plan.error ? 'error' : plan.ok ? (plan.findings?.length ? 'finding' : 'pass') : 'fail';
   return { id: step.id, title: step.title, kind: step.kind, status, message: plan.error ?? plan.message, changes: plan.changes.map((c) => ({ summary: c.summary, diff: c.diff })), findings: plan.findings?.length ? plan.findings : undefined };
 }
 
@@ -301,7 +302,7 @@ async function runHandlers(session: HostSession, anyFailed: boolean, progress: P
 
 /** After the fixes and handlers, every check again: fixes must hold; observations get their new reading. */
 async function recheck(session: HostSession): Promise<void> {
-  const again = await gatherAndPlan(session.transport!, session.job.checks);
+  const again = await gatherAndPlan(session.transport!, session.job.checks, undefined, runProbes(session.job.checks, session.job.host, session.abort.signal));
   const results = new Map(session.result.checks.map((c) => [c.id, c]));
   for (const { prepared, plan } of again) {
     const r = results.get(prepared.step.id)!;
@@ -309,7 +310,8 @@ async function recheck(session: HostSession): Promise<void> {
     r.findings = plan.findings?.length ? plan.findings : undefined;
     if (plan.ok) {
       if (r.status === 'fail') Object.assign(r, { status: 'pass', message: plan.message });
-    } else if (plan.changes.length > 0 || plan.error) {
+      if (r.status === 'pass' || r.status === 'finding') r.status = r.findings ? 'finding' : 'pass';
+    } else if (plan.changes.length > 0 || plan.error || prepared.module.probe) {
       Object.assign(r, { status: 'error', message: `still not as wanted after apply: ${plan.error ?? plan.message}` });
     } else {
       Object.assign(r, { status: 'fail', message: plan.message });

@@ -13,6 +13,8 @@ export interface Directive {
   keyword: string;
   args: string[];
   inMatch: boolean;
+  /** The arguments of the Match line that scopes it (undefined outside Match blocks). */
+  match?: string[];
 }
 
 /** Split a config line into keyword and arguments ("Key value", "Key=value", quoted arguments); undefined for blanks and comments. */
@@ -40,24 +42,24 @@ export function includeMatches(pattern: string, files: ConfigFile[]): ConfigFile
 export function readOrder(files: ConfigFile[], main: string): Directive[] {
   const byPath = new Map(files.map((f) => [f.path, f]));
   const out: Directive[] = [];
-  const walk = (file: ConfigFile, inheritedMatch: boolean, depth: number) => {
-    let inMatch = inheritedMatch;
+  const walk = (file: ConfigFile, inherited: string[] | undefined, depth: number) => {
+    let match = inherited;
     file.text.split('\n').forEach((line, index) => {
       const parsed = parseLine(line);
       if (!parsed) return;
       if (parsed.keyword === 'match') {
-        inMatch = !(parsed.args.length === 1 && parsed.args[0]!.toLowerCase() === 'all');
+        match = parsed.args.length === 1 && parsed.args[0]!.toLowerCase() === 'all' ? undefined : parsed.args;
         return;
       }
       if (parsed.keyword === 'include') {
-        if (depth < 8) for (const pattern of parsed.args) for (const inc of includeMatches(pattern, files)) walk(inc, inMatch, depth + 1);
+        if (depth < 8) for (const pattern of parsed.args) for (const inc of includeMatches(pattern, files)) walk(inc, match, depth + 1);
         return;
       }
-      out.push({ file: file.path, index, keyword: parsed.keyword, args: parsed.args, inMatch });
+      out.push({ file: file.path, index, keyword: parsed.keyword, args: parsed.args, inMatch: match !== undefined, match });
     });
   };
   const root = byPath.get(main);
-  if (root) walk(root, false, 0);
+  if (root) walk(root, undefined, 0);
   return out;
 }
 

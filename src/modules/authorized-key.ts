@@ -9,6 +9,8 @@ import { fingerprint } from '../util/fingerprint.js';
 import { assignHostPath, BASE64, lookupUser, shq } from '../util/shell.js';
 import { unifiedDiff } from '../report/diff.js';
 import { asUserLine, FILE_READ_LIMIT, inDirScript, replaceFileLines, SAFE_FS_FNS, splitPath } from './safe-fs.js';
+import { connectionFacts } from './sshd-effective.js';
+import { SSHD_FN } from './sshd-socket.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
@@ -21,6 +23,37 @@ const params = z.strictObject({
   options: lineString('authorized_keys options like from="198.51.100.0/24",no-pty', keyOptionsProblem, 16384).optional(),
 });
 type Params = z.output<typeof params>;
+
+/** Expands AuthorizedKeysFile's %%, %h, %u and %U (environment: ff_pat, h, u, U), as sshd does. */
+const EXPAND_TOKENS = `awk 'BEGIN { s = ENVIRON["ff_pat"]; out = ""; while ((i = index(s, "%")) > 0) { out = out substr(s, 1, i - 1); c = substr(s, i + 1, 1); if (c == "%") out = out "%"; else if (c == "h") out = out ENVIRON["h"]; else if (c == "u") out = out ENVIRON["u"]; else if (c == "U") out = out ENVIRON["U"]; else out = out "%" c; s = substr(s, i + 2) } print out s }'`;
+
+/**
+ * Shell lines that set ff_file to where sshd looks for the user's keys: AuthorizedKeysFile as sshd -T says for the
+ * user's connection (Match blocks included; ~/.ssh/authorized_keys without sshd), tokens expanded, relative to the
+ * home. Of several files, the first holding the key (read as the user), else the first.
+ */
+function whereSshdLooks(p: Params): string {
+  const blob = parseAuthorizedKey(p.key)!.blob;
+  const holds = asUserLine('ff_uid', 'ff_gid', 'grep -qF -- "$1" "$2" 2>/dev/null', [shq(blob), '"$ff_f"']);
+  return `${SSHD_FN}
+ff_akf=
+if [ -x "$ff_sshd_bin" ]; then
+${connectionFacts({ user: p.user })}
+  ff_akf=$(ff_sshd -T -C "$ff_spec" 2>/dev/null | sed -n 's/^authorizedkeysfile //p')
+fi
+ff_akf=\${ff_akf:-.ssh/authorized_keys}
+if [ "$ff_akf" = none ]; then echo 'akf_none=yes'; exit 0; fi
+ff_file= ff_first=
+set -f
+for ff_pat in $ff_akf; do
+  ff_f=$(ff_pat=$ff_pat h=$ff_home u=${shq(p.user)} U=$ff_uid ${EXPAND_TOKENS})
+  case "$ff_f" in /*) ;; *) ff_f="$ff_home/$ff_f" ;; esac
+  ff_first=\${ff_first:-$ff_f}
+  if [ -f "$ff_f" ] && ${holds} >/dev/null; then ff_file=$ff_f; break; fi
+done
+set +f
+ff_file=\${ff_file:-$ff_first}`;
+}
 
 /** Reads the file as the user sshd reads it as (see asUserLine), bounded: its size, and its content only when small enough. */
 const READ_AS_USER = `f=$1 limit=$2
@@ -38,7 +71,7 @@ export const authorizedKeyModule = defineModule({
     return [
       lookupUser(p.user, `echo 'user=absent'; exit 0`),
       `printf 'uid=%s\\ngid=%s\\nhome=%s\\n' "$ff_uid" "$ff_gid" "$ff_home"`,
-      assignHostPath('ff_file', p.path ?? '~/.ssh/authorized_keys', p.user),
+      p.path ? assignHostPath('ff_file', p.path, p.user) : whereSshdLooks(p),
       `ff_dir=\${ff_file%/*}; ff_dir=\${ff_dir:-/}`,
       `printf 'file=%s\\ndir=%s\\ndir_real=%s\\n' "$ff_file" "$ff_dir" "$(cd -P -- "$ff_dir" 2>/dev/null && pwd -P)"`,
       statScript('dir_stat', 'ff_dir'),
@@ -53,6 +86,7 @@ export const authorizedKeyModule = defineModule({
     const fail = (error: string): CheckPlan => ({ ok: false, message: error, changes: [], error });
     if (first(r, 'user') === 'absent') return fail(`no such user: ${p.user}`);
     if (first(r, 'error')) return fail(first(r, 'error')!);
+    if (first(r, 'akf_none') === 'yes') return fail(`AuthorizedKeysFile is none for ${p.user}: sshd reads no authorized_keys file, so no key logs ${p.user} in`);
     const file = first(r, 'file');
     const dir = first(r, 'dir');
     const dirStat = parseStat(r, 'dir_stat');

@@ -6,6 +6,8 @@ import { listeningModule } from './listening.js';
 import { logScanModule } from './log-scan.js';
 import { serviceModule } from './service.js';
 import { sshdConfigModule } from './sshd-config.js';
+import { sshdUserModule } from './sshd-user.js';
+import { sshLoginModule } from './ssh-login.js';
 import type { ModuleDef } from './types.js';
 
-export const modules: ReadonlyMap<string, ModuleDef> = new Map([fileModule, authorizedKeyModule, sshdConfigModule, firewallModule, serviceModule, listeningModule, logScanModule].map((m) => [m.name, m]));
+export const modules: ReadonlyMap<string, ModuleDef> = new Map([fileModule, authorizedKeyModule, sshdConfigModule, firewallModule, serviceModule, listeningModule, logScanModule, sshdUserModule, sshLoginModule].map((m) => [m.name, m]));

@@ -9,6 +9,7 @@ import { unifiedDiff } from '../report/diff.js';
 import { BASE64, shq } from '../util/shell.js';
 import { FILE_READ_LIMIT, replaceFileLines, SAFE_FS_FNS, splitPath, unchangedGuard } from './safe-fs.js';
 import { editConfig, type WantedDirective } from './sshd-config-edit.js';
+import { connectionFacts, connectionOf, connectionParams, describeConnection } from './sshd-effective.js';
 import { restartSocketScript, socketListenFacts, SSHD_FN } from './sshd-socket.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
 
@@ -21,27 +22,36 @@ const KEYWORDS = new Set(
 const SYNONYMS: Record<string, string> = { 'prohibit-password': 'without-password' };
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
-const params = z.record(z.string(), z.union([scalar, z.array(z.union([z.string(), z.number()])).min(1)])).superRefine((p, ctx) => {
-  for (const key of Object.keys(p)) {
+const directiveValue = z.union([scalar, z.array(z.union([z.string(), z.number()])).min(1)]);
+type DirectiveValue = z.output<typeof directiveValue>;
+/** Directives by keyword; `for: { user, ... }` judges them as sshd applies them to that user's connection (Match blocks). */
+const params = z.object({ for: connectionParams.optional() }).catchall(directiveValue).superRefine((p, ctx) => {
+  for (const key of Object.keys(directivesOf(p))) {
     if (!KEYWORDS.has(key.toLowerCase())) ctx.addIssue({ code: 'custom', path: [key], message: `"${key}" is not an sshd_config directive fleetfix knows` });
   }
   // One value is one line of the file: a newline in it would write directives of its own.
-  for (const [key, value] of Object.entries(p)) {
+  for (const [key, value] of Object.entries(directivesOf(p))) {
     (Array.isArray(value) ? value : [value]).forEach((v, i) => {
       const problem = typeof v !== 'string' ? undefined : v.trim() === '' ? 'got an empty string' : controlCharIn(v) && `found ${controlCharIn(v)}`;
       if (problem) ctx.addIssue({ code: 'custom', path: Array.isArray(value) ? [key, i] : [key], message: `expected a value on one line without control characters; ${problem}` });
     });
   }
-  if (Object.keys(p).length === 0) ctx.addIssue({ code: 'custom', path: [], message: 'expected at least one directive, e.g. { PubkeyAuthentication: "yes" }' });
-  const ms = Object.entries(p).find(([k]) => k.toLowerCase() === 'maxstartups');
+  if (Object.keys(directivesOf(p)).length === 0) ctx.addIssue({ code: 'custom', path: [], message: 'expected at least one directive, e.g. { PubkeyAuthentication: "yes" }' });
+  const ms = Object.entries(directivesOf(p)).find(([k]) => k.toLowerCase() === 'maxstartups');
   if (ms && !parseMaxStartups(String(ms[1]))) ctx.addIssue({ code: 'custom', path: [ms[0]], message: 'expected start:rate:full, e.g. "10:30:100"' });
 });
 type Params = z.output<typeof params>;
 
+/** The directives of the parameters, without `for`. */
+function directivesOf(p: Record<string, unknown>): Record<string, DirectiveValue> {
+  const { for: _for, ...rest } = p;
+  return rest as Record<string, DirectiveValue>;
+}
+
 const render = (v: string | number | boolean) => (typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v));
 
 /** Whether the effective values satisfy the wanted one; MaxStartups is a minimum, ListenAddress "any" means every address. */
-export function satisfied(keyword: string, wanted: Params[string], effective: string[]): boolean {
+export function satisfied(keyword: string, wanted: DirectiveValue, effective: string[]): boolean {
   const lower = keyword.toLowerCase();
   if (lower === 'maxstartups') {
     const want = parseMaxStartups(render(wanted as string));
@@ -68,20 +78,30 @@ function sameSet(a: string[], b: string[]): boolean {
   return sa.size === new Set(b).size && b.every((x) => sa.has(x));
 }
 
-export const sshdConfigModule = defineModule({
-  name: 'sshd_config',
-  summary: 'sshd directives, judged by sshd -T and edited where the effective value is set',
-  params,
-  gather() {
-    return `${SSHD_FN}
-if [ ! -x "$ff_sshd_bin" ]; then echo 'sshd=absent'; exit 0; fi
-ff_emit() { ff_size=$(stat -c %s -- "$1"); if [ "$ff_size" -gt ${FILE_READ_LIMIT} ]; then printf 'too_large=%s|%s\\n' "$ff_size" "$1"; return; fi; printf 'file=%s\\n' "$1"; printf 'content=%s\\n' "$(head -c ${FILE_READ_LIMIT} -- "$1" | ${BASE64})"; }
+/** Shell lines printing sshd_config and the files it includes (file=, content= base64; too_large= past the read limit). */
+export const CONFIG_FILES_FACTS = `ff_emit() { ff_size=$(stat -c %s -- "$1"); if [ "$ff_size" -gt ${FILE_READ_LIMIT} ]; then printf 'too_large=%s|%s\\n' "$ff_size" "$1"; return; fi; printf 'file=%s\\n' "$1"; printf 'content=%s\\n' "$(head -c ${FILE_READ_LIMIT} -- "$1" | ${BASE64})"; }
 ff_emit ${SSHD_CONFIG}
 for ff_pat in $(awk 'tolower($1)=="include"{for(i=2;i<=NF;i++)print $i}' ${SSHD_CONFIG}); do
   case "$ff_pat" in /*) ;; *) ff_pat="/etc/ssh/$ff_pat" ;; esac
   for ff_f in $ff_pat; do [ -f "$ff_f" ] && ff_emit "$ff_f"; done
-done
-if ff_out=$(ff_sshd -T 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effective=/'; else printf '%s\\n' "$ff_out" | sed 's/^/invalid=/'; fi
+done`;
+
+/** The files CONFIG_FILES_FACTS printed. */
+export function configFiles(r: Map<string, string[]>): ConfigFile[] {
+  const contents = r.get('content') ?? [];
+  return (r.get('file') ?? []).map((path, i) => ({ path, text: Buffer.from(contents[i] ?? '', 'base64').toString('utf8') }));
+}
+
+export const sshdConfigModule = defineModule({
+  name: 'sshd_config',
+  summary: 'sshd directives, judged by sshd -T and edited where the effective value is set',
+  params,
+  gather(p: Params) {
+    return `${SSHD_FN}
+if [ ! -x "$ff_sshd_bin" ]; then echo 'sshd=absent'; exit 0; fi
+${p.for ? connectionFacts(p.for) : 'ff_spec='}
+${CONFIG_FILES_FACTS}
+if ff_out=$(ff_sshd -T \${ff_spec:+-C "$ff_spec"} 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effective=/'; else printf '%s\\n' "$ff_out" | sed 's/^/invalid=/'; fi
 # Where sshd is socket-activated, what really listens is the socket.
 if [ -d /run/systemd/system ]; then for ff_s in ssh.socket sshd.socket; do
   if [ "$(systemctl is-active "$ff_s" 2>/dev/null)" = active ]; then echo "socket_unit=$ff_s"; ${socketListenFacts('"$ff_s"')}; break; fi
@@ -96,16 +116,17 @@ done; fi`;
       const [size, ...path] = tooLarge.split('|');
       return fail(`${path.join('|')} is ${size} bytes, over the ${FILE_READ_LIMIT} bytes fleetfix reads from a host; not reading it`);
     }
-    const paths = r.get('file') ?? [];
-    const contents = r.get('content') ?? [];
-    const files: ConfigFile[] = paths.map((path, i) => ({ path, text: Buffer.from(contents[i] ?? '', 'base64').toString('utf8') }));
+    const files = configFiles(r);
     if (!files.some((f) => f.path === SSHD_CONFIG)) return fail(`cannot read ${SSHD_CONFIG}`);
     if (r.has('invalid')) return planInvalid(files, r.get('invalid')!);
     const effective = parseEffective((r.get('effective') ?? []).join('\n'));
+    const conn = p.for && connectionOf(r, p.for.user);
+    const judged = conn ? `sshd -T for ${describeConnection(conn)}` : 'sshd -T';
+    const wanted = directivesOf(p);
 
-    const wrong = Object.entries(p).filter(([k, v]) => !satisfied(k, v, effective.get(k.toLowerCase()) ?? []));
+    const wrong = Object.entries(wanted).filter(([k, v]) => !satisfied(k, v, effective.get(k.toLowerCase()) ?? []));
     const socketUnit = first(r, 'socket_unit');
-    if (wrong.length === 0 && socketUnit && Object.keys(p).some((k) => /^(port|listenaddress)$/i.test(k))) {
+    if (wrong.length === 0 && socketUnit && Object.keys(wanted).some((k) => /^(port|listenaddress)$/i.test(k))) {
       // sshd_config is right, but a socket-activated sshd listens where the socket does, until it follows.
       const want = sshdListeners(effective.get('listenaddress') ?? []);
       const have = socketListeners(r.get('socket_listen') ?? [], first(r, 'socket_bind'));
@@ -116,14 +137,14 @@ done; fi`;
         return { ok: false, message, changes: [{ summary: message, diff: `${socketUnit}: listen ${describe(have)} -> ${describe(want)}`, script: restartSocketScript(unit, listenerPorts(want)) }] };
       }
     }
-    if (wrong.length === 0) return { ok: true, message: `sshd -T: ${Object.keys(p).map((k) => `${k} ${(effective.get(k.toLowerCase()) ?? []).join(',')}`).join('; ')}`, changes: [] };
+    if (wrong.length === 0) return { ok: true, message: `${judged}: ${Object.keys(wanted).map((k) => `${k} ${(effective.get(k.toLowerCase()) ?? []).join(',')}`).join('; ')}`, changes: [] };
 
-    const wanted: WantedDirective[] = wrong.map(([keyword, v]) => ({
+    const edits: WantedDirective[] = wrong.map(([keyword, v]) => ({
       keyword,
       values: keyword.toLowerCase() === 'listenaddress' && v === 'any' ? null : (Array.isArray(v) ? v : [v]).map(render),
     }));
-    const edited = editConfig(files, SSHD_CONFIG, wanted);
-    const summary = wrong.map(([k, v]) => `${k} ${(effective.get(k.toLowerCase()) ?? ['(unset)']).join(',')} -> ${Array.isArray(v) ? v.join(',') : render(v)}`).join('; ');
+    const edited = editConfig(files, SSHD_CONFIG, edits, conn);
+    const summary = (conn ? `for ${describeConnection(conn)}: ` : '') + wrong.map(([k, v]) => `${k} ${(effective.get(k.toLowerCase()) ?? ['(unset)']).join(',')} -> ${Array.isArray(v) ? v.join(',') : render(v)}`).join('; ');
     return { ok: false, message: summary, changes: [editChange(files, edited, summary)] };
   },
 });
@@ -150,7 +171,7 @@ function planInvalid(files: ConfigFile[], output: string[]): CheckPlan {
 }
 
 /** The change that writes `edited` (path -> new text): a diff per file, sshd -t on the result first, backups to roll back to. */
-function editChange(files: ConfigFile[], edited: Map<string, string>, summary: string): Change {
+export function editChange(files: ConfigFile[], edited: Map<string, string>, summary: string): Change {
   const candidate = files.map((f) => ({ path: f.path, text: edited.get(f.path) ?? f.text }));
   const changed = files.filter((f) => edited.has(f.path));
   const validate = `printf '%s' ${shq(flatten(candidate, SSHD_CONFIG))} | ff_sshd -t -f /dev/stdin`;

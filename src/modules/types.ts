@@ -1,5 +1,6 @@
 // The module contract: gather facts with one shell script, plan changes with a pure function; the engine alone applies.
 import type { z } from 'zod';
+import type { HostSpec } from '../config/inventory.js';
 import type { ExecResult } from '../transport/types.js';
 
 /** One change a fix makes. `script` is run by the engine on apply (sh, on stdin); it never runs in a dry run. */
@@ -33,6 +34,11 @@ export interface ModuleDef<P = unknown> {
   params: z.ZodType<P>;
   /** Shell script whose output is this module's facts. */
   gather(params: P): string;
+  /**
+   * Facts gathered from this machine instead (a login as a user): when set, `gather` is never sent, and the engine
+   * runs this beside the host's scripts. A check whose facts come from here must pass after apply for the host to be fixed.
+   */
+  probe?(params: P, host: HostSpec, signal?: AbortSignal): Promise<ExecResult>;
   /** Pure: decide from the facts what (if anything) must change. */
   plan(params: P, facts: ExecResult): CheckPlan;
 }

@@ -8,7 +8,7 @@ import type { CheckResult, HostResult, RunResult } from './model.js';
 import { escapeUnpaired } from './unpaired.js';
 
 const text = (s: string) => escapeHtml(escapeUnpaired(escapeControls(s)));
-const SYMBOL: Record<CheckResult['status'], string> = { pass: '✓', fail: '✗', fixed: '✓', error: '!', skipped: '–' };
+const SYMBOL: Record<CheckResult['status'], string> = { pass: '✓', finding: '!', fail: '✗', fixed: '✓', error: '!', skipped: '–' };
 /** The filters: a radio button each; the stylesheet hides the hosts a checked one leaves out (no script on the page). */
 const FILTERS = [
   ['all', 'all hosts'],

@@ -2,7 +2,8 @@
 
 export type Command = 'audit' | 'plan' | 'apply' | 'diagnose';
 export type HostStatus = 'compliant' | 'drift' | 'fixed' | 'unreachable' | 'failed';
-export type CheckStatus = 'pass' | 'fail' | 'fixed' | 'error' | 'skipped';
+/** `finding`: the state is as wanted, but something worth knowing was seen (a log line naming a cause, a nologin shell). */
+export type CheckStatus = 'pass' | 'finding' | 'fail' | 'fixed' | 'error' | 'skipped';
 
 export interface ChangeResult {
   summary: string;
@@ -45,6 +46,8 @@ export interface RunSummary {
   unreachable: number;
   failed: number;
   changes: number;
+  /** Findings on every host's checks, whatever their status. */
+  findings: number;
 }
 
 export interface RunResult {
@@ -64,9 +67,10 @@ export function hostStatusFromChecks(command: Command, checks: CheckResult[]): H
 }
 
 export function summarize(hosts: HostResult[]): RunSummary {
-  const summary: RunSummary = { hosts: hosts.length, compliant: 0, drift: 0, fixed: 0, unreachable: 0, failed: 0, changes: 0 };
+  const summary: RunSummary = { hosts: hosts.length, compliant: 0, drift: 0, fixed: 0, unreachable: 0, failed: 0, changes: 0, findings: 0 };
   for (const h of hosts) {
     summary[h.status]++;
+    for (const c of h.checks) summary.findings += c.findings?.length ?? 0;
     // Planned changes are on failing checks, made ones on fixed checks.
     for (const c of h.checks) if (c.status === 'fail' || c.status === 'fixed') summary.changes += c.changes.length;
   }

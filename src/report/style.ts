@@ -12,7 +12,7 @@ export interface Style {
 
 const CODES: Record<string, [number, number]> = { green: [32, 39], red: [31, 39], yellow: [33, 39], cyan: [36, 39], dim: [2, 22], bold: [1, 22] };
 const STATUS_COLOR: Record<HostStatus | CheckStatus, keyof typeof CODES> = {
-  compliant: 'green', pass: 'green', fixed: 'cyan', drift: 'yellow', fail: 'yellow', skipped: 'dim', unreachable: 'red', failed: 'red', error: 'red',
+  compliant: 'green', pass: 'green', finding: 'yellow', fixed: 'cyan', drift: 'yellow', fail: 'yellow', skipped: 'dim', unreachable: 'red', failed: 'red', error: 'red',
 };
 
 export function makeStyle(enabled: boolean): Style {

@@ -4,7 +4,7 @@ import { escapeControls as safe } from './escape.js';
 import type { CheckResult, Command, HostResult, RunResult } from './model.js';
 import type { Style } from './style.js';
 
-const ICON: Record<CheckResult['status'], string> = { pass: '✓', fail: '✗', fixed: '✓', error: '!', skipped: '-' };
+const ICON: Record<CheckResult['status'], string> = { pass: '✓', finding: '!', fail: '✗', fixed: '✓', error: '!', skipped: '-' };
 
 export interface TextOptions {
   style: Style;
@@ -70,7 +70,8 @@ function summaryLine(run: RunResult, style: Style): string {
   const s = run.summary;
   const parts = (['compliant', 'drift', 'fixed', 'unreachable', 'failed'] as const).filter((k) => s[k] > 0).map((k) => `${s[k]} ${style.status(k)}`);
   const verb = run.command === 'apply' ? 'made' : 'pending';
-  return `${s.hosts} host${s.hosts === 1 ? '' : 's'}: ${parts.join(', ') || 'none'}; ${s.changes} change${s.changes === 1 ? '' : 's'} ${verb}`;
+  const findings = s.findings ? `; ${s.findings} finding${s.findings === 1 ? '' : 's'}` : '';
+  return `${s.hosts} host${s.hosts === 1 ? '' : 's'}: ${parts.join(', ') || 'none'}; ${s.changes} change${s.changes === 1 ? '' : 's'} ${verb}${findings}`;
 }
 
 /** diagnose: one line per host, the cause and what it means; the summary counts hosts by cause, "ok" first. */

@@ -22,7 +22,7 @@ export function lookupUser(user: string, onAbsent: string): string {
 }
 
 /** A shell line that sets the positional parameters to the fields of `name`'s getent line (none if it is unknown). */
-export function getentFields(database: 'passwd' | 'group', name: string): string {
+export function getentFields(database: 'passwd' | 'group' | 'shadow', name: string): string {
   return `ff_ent=$(getent ${database} ${shq(name)}) || ff_ent=; ff_ifs=$IFS; IFS=:; set -f; set -- $ff_ent; set +f; IFS=$ff_ifs`;
 }
 

@@ -24,7 +24,13 @@ describe('summary and exit codes', () => {
   const host = (status: HostStatus, checks: CheckResult[] = []): HostResult => ({ name: status, address: 'a', status, durationMs: 0, checks });
   it('counts planned changes on failing checks and made ones on fixed checks', () => {
     const s = summarize([host('drift', [check('fail', 2), check('pass')]), host('fixed', [check('fixed', 3), check('error', 5)])]);
-    assert.deepEqual(s, { hosts: 2, compliant: 0, drift: 1, fixed: 1, unreachable: 0, failed: 0, changes: 5 });
+    assert.deepEqual(s, { hosts: 2, compliant: 0, drift: 1, fixed: 1, unreachable: 0, failed: 0, changes: 5, findings: 0 });
+  });
+  it('counts findings on checks of any status, and a check with findings leaves a host compliant', () => {
+    const seen = { ...check('finding'), findings: ['a log line', 'a nologin shell'] };
+    const failing = { ...check('fail', 1), findings: ['another'] };
+    assert.equal(summarize([host('compliant', [seen]), host('drift', [failing])]).findings, 3);
+    assert.equal(hostStatusFromChecks('audit', [seen, check('pass')]), 'compliant');
   });
   const exits: [HostStatus[], number][] = [
     [['compliant', 'fixed'], 0],

@@ -6,20 +6,23 @@ import { describe, it } from 'node:test';
 import { flatten, parseEffective, readOrder, type ConfigFile } from '../../src/facts/sshd-config.js';
 import { SSHD_CONFIG, satisfied } from '../../src/modules/sshd-config.js';
 import { editConfig } from '../../src/modules/sshd-config-edit.js';
+import { connectionSpec, type Connection } from '../../src/facts/sshd-match.js';
 
 interface Case {
   name: string;
   files: Record<string, string>;
   wanted: Record<string, string | number | boolean>;
   changed: Record<string, string>;
+  /** Judged for this connection (sshd -T -C), Match blocks included. */
+  conn?: Connection;
 }
 const cases = JSON.parse(readFileSync(new URL('../fixtures/sshd-config/cases.json', import.meta.url), 'utf8')) as Case[];
 
 /** The effective configuration by the real sshd, fed the flattened files on stdin. */
-function sshdT(files: ConfigFile[]): Map<string, string[]> {
+function sshdT(files: ConfigFile[], conn?: Connection): Map<string, string[]> {
   // Through cat: node's stdin is a socket, which /dev/stdin cannot reopen; a shell pipe can. sshd insists on
   // /run/sshd, given here in a private mount namespace so that the test leaves nothing behind.
-  const r = spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs tmpfs /run && mkdir /run/sshd && cat | /usr/sbin/sshd -T -f /dev/stdin'], { input: flatten(files, SSHD_CONFIG), encoding: 'utf8' });
+  const r = spawnSync('unshare', ['-m', 'sh', '-c', `mount -t tmpfs tmpfs /run && mkdir /run/sshd && cat | /usr/sbin/sshd -T -f /dev/stdin${conn ? ` -C '${connectionSpec(conn)}'` : ''}`], { input: flatten(files, SSHD_CONFIG), encoding: 'utf8' });
   assert.equal(r.status, 0, `sshd -T failed: ${r.stderr}`);
   return parseEffective(r.stdout);
 }
@@ -28,11 +31,11 @@ describe('sshd_config editor, checked by sshd -T', () => {
   for (const c of cases) {
     it(c.name, () => {
       const files: ConfigFile[] = Object.entries(c.files).map(([path, text]) => ({ path, text }));
-      const before = sshdT(files);
+      const before = sshdT(files, c.conn);
       const wrong = Object.entries(c.wanted).filter(([k, v]) => !satisfied(k, v, before.get(k.toLowerCase()) ?? []));
-      const edited = editConfig(files, SSHD_CONFIG, wrong.map(([keyword, v]) => ({ keyword, values: v === 'any' ? null : [typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)] })));
+      const edited = editConfig(files, SSHD_CONFIG, wrong.map(([keyword, v]) => ({ keyword, values: v === 'any' ? null : [typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)] })), c.conn);
       assert.deepEqual(Object.fromEntries(edited), c.changed);
-      const after = sshdT(files.map((f) => ({ path: f.path, text: edited.get(f.path) ?? f.text })));
+      const after = sshdT(files.map((f) => ({ path: f.path, text: edited.get(f.path) ?? f.text })), c.conn);
       for (const [k, v] of Object.entries(c.wanted)) assert.ok(satisfied(k, v, after.get(k.toLowerCase()) ?? []), `${k}: sshd -T says ${after.get(k.toLowerCase())}`);
     });
   }

@@ -1,0 +1,181 @@
+// sshd_user module: every rule sshd applies to one user before a key is looked up (auth.c allowed_user, auth2-pubkey.c),
+// judged by sshd -T for that user's connection; fixed in sshd_config where the playbook lets fleetfix, reported otherwise.
+import { z } from 'zod';
+import { boolLike, lineString } from '../config/fields.js';
+import { keyLineProblem, parseAuthorizedKey } from '../facts/authorized-keys.js';
+import { first, parseRecords } from '../facts/records.js';
+import { parseEffective, readOrder, type ConfigFile } from '../facts/sshd-config.js';
+import { addressList, wildcard, type Connection } from '../facts/sshd-match.js';
+import { getentFields, shq } from '../util/shell.js';
+import { FILE_READ_LIMIT } from './safe-fs.js';
+import { configFiles, CONFIG_FILES_FACTS, editChange, SSHD_CONFIG } from './sshd-config.js';
+import { editConfig, linesInEffect, replaceLines, type WantedDirective } from './sshd-config-edit.js';
+import { connectionFacts, connectionOf, connectionParams, describeConnection } from './sshd-effective.js';
+import { SSHD_FN } from './sshd-socket.js';
+import { defineModule, type CheckPlan } from './types.js';
+
+const params = z.strictObject({
+  ...connectionParams.shape,
+  /** The operator's public key: its type must be accepted and it must not be revoked. */
+  key: z.preprocess((v) => (v === '' ? undefined : v), lineString('one OpenSSH public key line', keyLineProblem, 16384).optional()),
+  /** Let the user in where AllowUsers/DenyUsers/AllowGroups/DenyGroups or PermitRootLogin keep them out (edits sshd_config). */
+  let_in: boolLike.optional(),
+});
+type Params = z.output<typeof params>;
+
+/** The signature algorithms a key of each type authenticates with (an RSA key: the SHA-2 ones, as clients use). */
+export function algorithmsFor(keyType: string): string[] {
+  if (keyType === 'ssh-rsa') return ['rsa-sha2-512', 'rsa-sha2-256'];
+  return [keyType];
+}
+
+/** sshd's `user@host` patterns (match_user): the user part by wildcard, the host part against the host name or address. */
+export function userPatternMatches(pattern: string, c: Connection): boolean {
+  const at = pattern.indexOf('@');
+  if (at < 0) return wildcard(c.user, pattern);
+  if (!wildcard(c.user, pattern.slice(0, at))) return false;
+  const hostPattern = pattern.slice(at + 1);
+  return (c.host !== undefined && wildcard(c.host.toLowerCase(), hostPattern.toLowerCase())) || (c.addr !== undefined && addressList(c.addr, hostPattern));
+}
+
+const WILDCARD = /[*?!@]/;
+
+export const sshdUserModule = defineModule({
+  name: 'sshd_user',
+  summary: 'sshd lets the user in: AllowUsers/DenyUsers/Groups, PermitRootLogin, AuthenticationMethods, the key type, RevokedKeys, the account',
+  params,
+  gather(p: Params) {
+    const key = p.key ? parseAuthorizedKey(p.key) : undefined;
+    return `${SSHD_FN}
+if [ ! -x "$ff_sshd_bin" ]; then echo 'sshd=absent'; exit 0; fi
+${getentFields('passwd', p.user)}
+if [ -z "$ff_ent" ]; then echo 'user=absent'; exit 0; fi
+printf 'uid=%s\\nshell=%s\\n' "$3" "$7"
+if [ -f "$7" ] && [ -x "$7" ]; then echo 'shell_ok=yes'; fi
+${getentFields('shadow', p.user)}
+case "\${2:-}" in '!'*) echo 'locked=yes' ;; esac
+printf 'expire=%s\\ntoday=%s\\n' "\${8:-}" "$(( $(date +%s) / 86400 ))"
+${connectionFacts(p)}
+if ! ff_out=$(ff_sshd -T -C "$ff_spec" 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/invalid=/'; exit 0; fi
+printf '%s\\n' "$ff_out" | grep -iE '^(allowusers|denyusers|allowgroups|denygroups|permitrootlogin|authenticationmethods|pubkeyacceptedalgorithms|revokedkeys|usepam) ' | sed 's/^/effective=/'
+ff_rk=$(printf '%s\\n' "$ff_out" | awk '$1 == "revokedkeys" { print $2 }')
+if [ -n "$ff_rk" ] && [ "$ff_rk" != none ]; then
+  if [ ! -f "$ff_rk" ]; then echo 'revoked=missing'
+  elif [ "$(head -c 6 -- "$ff_rk")" = SSHKRL ]; then
+    ${key ? `ff_t=$(mktemp); printf '%s\\n' ${shq(`${key.type} ${key.blob}`)} > "$ff_t"; if ssh-keygen -Q -f "$ff_rk" "$ff_t" >/dev/null 2>&1; then echo 'revoked=no'; else echo 'revoked=yes'; fi; rm -f -- "$ff_t"` : ':'}
+  else ${key ? `if head -c ${FILE_READ_LIMIT} -- "$ff_rk" | grep -qF -- ${shq(key.blob)}; then echo 'revoked=yes'; else echo 'revoked=no'; fi` : ':'}
+  fi
+fi
+${CONFIG_FILES_FACTS}`;
+  },
+  plan(p: Params, facts): CheckPlan {
+    const r = parseRecords(facts.stdout);
+    const fail = (error: string): CheckPlan => ({ ok: false, message: error, changes: [], error });
+    if (first(r, 'sshd') === 'absent') return fail('sshd is not installed');
+    if (first(r, 'user') === 'absent') return fail(`no such user: ${p.user}`);
+    if (r.has('invalid')) return fail(`sshd -T fails, so sshd would not start: ${(r.get('invalid') ?? []).join(' ')}`);
+    if (r.has('too_large')) return fail(`an sshd configuration file is over the ${FILE_READ_LIMIT} bytes fleetfix reads: ${first(r, 'too_large')}`);
+    const conn = connectionOf(r, p.user);
+    const eff = parseEffective((r.get('effective') ?? []).join('\n'));
+    const one = (k: string) => eff.get(k)?.[0] ?? '';
+    const files = configFiles(r);
+    const order = readOrder(files, SSHD_CONFIG);
+    const key = p.key ? parseAuthorizedKey(p.key) : undefined;
+    const who = describeConnection(conn);
+
+    const refusals: string[] = [];
+    const findings: string[] = [];
+    const lineEdits: { file: string; index: number; lines: string[] }[] = [];
+    const directives: WantedDirective[] = [];
+    const fixes: string[] = [];
+    const letIn = p.let_in === true;
+    const unlessLetIn = ' (let_in: true lets fleetfix change that)';
+
+    // The account, as allowed_user() judges it.
+    const shell = first(r, 'shell') ?? '';
+    if (first(r, 'shell_ok') !== 'yes') refusals.push(`the shell of ${p.user}, ${shell || '(none)'}, does not exist or is not executable: sshd refuses the user`);
+    else if (/\/(nologin|false)$/.test(shell)) findings.push(`the shell of ${p.user} is ${shell}: a key is accepted, but no command or shell runs`);
+    const expire = Number(first(r, 'expire') || NaN);
+    const today = Number(first(r, 'today'));
+    if (Number.isFinite(expire) && expire >= 0 && expire <= today) refusals.push(`the account ${p.user} expired (shadow expiry day ${expire}, today is ${today}): sshd (or PAM) refuses it; renew it with chage -E`);
+    if (first(r, 'locked') === 'yes') {
+      if (one('usepam') === 'no') refusals.push(`the account ${p.user} is locked (its password starts with "!") and UsePAM is no: sshd refuses it; unlock it with usermod -U or passwd -u`);
+      else findings.push(`the password of ${p.user} is locked; with UsePAM yes, key logins still work`);
+    }
+
+    // AllowUsers / DenyUsers / DenyGroups / AllowGroups, in allowed_user()'s order. Their lines accumulate.
+    const listRule = (keyword: string, deny: boolean, hit: (pattern: string) => boolean, what: string, add?: string) => {
+      const values = (eff.get(keyword) ?? []).flatMap((v) => v.split(/\s+/)).filter(Boolean);
+      const hits = values.filter(hit);
+      if (deny ? hits.length === 0 : values.length === 0 || hits.length > 0) return;
+      const lines = linesInEffect(order, keyword, conn);
+      if (deny) {
+        const problem = `${keywordName(keyword)} ${hits.join(' ')} denies ${what}`;
+        const exact = hits.every((h) => !WILDCARD.test(h));
+        if (!letIn || !exact) return refusals.push(`${problem}${!letIn ? unlessLetIn : ': a pattern with wildcards is not rewritten'}`);
+        for (const d of lines) {
+          const kept = d.args.filter((a) => !hits.includes(a));
+          if (kept.length !== d.args.length) lineEdits.push({ file: d.file, index: d.index, lines: kept.length ? [`${keywordName(keyword)} ${kept.join(' ')}`] : [] });
+        }
+        return fixes.push(`remove ${hits.join(' ')} from ${keywordName(keyword)}`);
+      }
+      const problem = `${keywordName(keyword)} ${values.join(' ')} does not let ${what} in`;
+      if (!letIn || !lines[0] || !add) return refusals.push(`${problem}${!letIn ? unlessLetIn : ''}`);
+      lineEdits.push({ file: lines[0].file, index: lines[0].index, lines: [`${keywordName(keyword)} ${[...lines[0].args, add].join(' ')}`] });
+      return fixes.push(`add ${add} to ${keywordName(keyword)}${lines[0].match ? ` in Match ${lines[0].match.join(' ')}` : ''}`);
+    };
+    const groups = conn.groups ?? [];
+    listRule('denyusers', true, (pat) => userPatternMatches(pat, conn), p.user);
+    listRule('allowusers', false, (pat) => userPatternMatches(pat, conn), p.user, p.user);
+    listRule('denygroups', true, (pat) => groups.some((g) => wildcard(g, pat)), `${p.user} (groups ${groups.join(' ')})`);
+    listRule('allowgroups', false, (pat) => groups.some((g) => wildcard(g, pat)), `${p.user} (groups ${groups.join(' ')})`, groups[0]);
+
+    // Root.
+    const prl = one('permitrootlogin');
+    if (first(r, 'uid') === '0' && (prl === 'no' || prl === 'forced-commands-only')) {
+      if (letIn) {
+        directives.push({ keyword: 'PermitRootLogin', values: ['prohibit-password'] });
+        fixes.push(`PermitRootLogin ${prl} -> prohibit-password`);
+      } else refusals.push(`PermitRootLogin ${prl} refuses ${p.user}'s key${unlessLetIn}`);
+    }
+
+    // Methods: a key alone must complete one of AuthenticationMethods' lists.
+    const methods = one('authenticationmethods');
+    if (methods && methods !== 'any' && !methods.split(/\s+/).some((list) => list === 'publickey')) {
+      refusals.push(`AuthenticationMethods ${methods} asks for more than a key (no list is "publickey" alone): the operator's key cannot log ${p.user} in; fleetfix does not lower an authentication policy`);
+    }
+
+    // The key: its type accepted, not revoked.
+    if (key) {
+      const accepted = one('pubkeyacceptedalgorithms').split(',').filter(Boolean);
+      const needed = algorithmsFor(key.type);
+      if (accepted.length && !needed.some((a) => accepted.includes(a))) {
+        directives.push({ keyword: 'PubkeyAcceptedAlgorithms', values: [[...accepted, ...needed].join(',')] });
+        fixes.push(`PubkeyAcceptedAlgorithms: add ${needed.join(',')}`);
+      }
+      const revoked = first(r, 'revoked');
+      if (revoked === 'yes') refusals.push(`the key ${key.type} ${key.comment ?? ''} is in RevokedKeys ${one('revokedkeys')}: sshd refuses it; fleetfix does not un-revoke a key`.replace('  ', ' '));
+      if (revoked === 'missing') refusals.push(`RevokedKeys ${one('revokedkeys')} does not exist: sshd then refuses every key; create it (empty) or unset RevokedKeys`);
+    }
+
+    if (refusals.length === 0 && fixes.length === 0) return { ok: true, message: `sshd lets ${who} in${key ? ` with ${key.type}` : ''}`, changes: [], findings: findings.length ? findings : undefined };
+    const message = [...fixes, ...refusals].join('; ');
+    if (refusals.length > 0) return { ok: false, message: `sshd refuses ${who}: ${message}`, changes: [], error: `sshd refuses ${who}: ${message}`, findings: findings.length ? findings : undefined };
+    const edited = combinedEdit(files, lineEdits, directives, conn);
+    return { ok: false, message: `for ${who}: ${fixes.join('; ')}`, changes: [editChange(files, edited, `for ${who}: ${fixes.join('; ')}`)], findings: findings.length ? findings : undefined };
+  },
+});
+
+const NAMES: Record<string, string> = { allowusers: 'AllowUsers', denyusers: 'DenyUsers', allowgroups: 'AllowGroups', denygroups: 'DenyGroups' };
+
+function keywordName(keyword: string): string {
+  return NAMES[keyword] ?? keyword;
+}
+
+/** Line rewrites first (they keep line numbers), then directives set where their value comes from, as one edit per file. */
+function combinedEdit(files: ConfigFile[], lineEdits: { file: string; index: number; lines: string[] }[], directives: WantedDirective[], conn: Connection): Map<string, string> {
+  const first = lineEdits.length ? replaceLines(files, lineEdits) : new Map<string, string>();
+  const after = files.map((f) => ({ path: f.path, text: first.get(f.path) ?? f.text }));
+  const second = directives.length ? editConfig(after, SSHD_CONFIG, directives, conn) : new Map<string, string>();
+  return new Map([...first, ...second]);
+}
