@@ -2,6 +2,7 @@
 import pLimit from 'p-limit';
 import { loadInventory, localInventory } from '../config/inventory.js';
 import { limitHosts } from '../config/limit.js';
+import { applySshConfig } from '../config/ssh-config.js';
 import { probeHost } from '../diagnose/probe.js';
 import { asDiagnosis } from '../diagnose/causes.js';
 import { exitCodeFor, runResult, type HostResult } from '../report/model.js';
@@ -13,7 +14,7 @@ import { inShard } from './shard.js';
 
 export async function runDiagnose(hostNames: string[], opts: CommonOptions): Promise<number> {
   const inventory = opts.inventory ? loadInventory(opts.inventory) : localInventory();
-  const hosts = inShard(limitHosts(inventory, [...hostNames, ...(opts.limit ? [opts.limit] : [])].join(',') || undefined), opts.shard);
+  const hosts = await applySshConfig(inShard(limitHosts(inventory, [...hostNames, ...(opts.limit ? [opts.limit] : [])].join(',') || undefined), opts.shard), { file: opts.sshConfig });
   const progress = await progressFor(opts.output, byCause);
   const limit = pLimit(opts.forks);
   progress.start(hosts.length, 'diagnose');

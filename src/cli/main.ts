@@ -14,8 +14,9 @@ import { VERSION } from './version.js';
 
 function withCommonOptions(cmd: Command): Command {
   const common = cmd
-    .option('-i, --inventory <file>', 'inventory YAML (default: this machine, run locally)')
-    .option('--limit <pattern>', 'host or group names, globs, comma lists; !name excludes')
+    .option('-i, --inventory <file>', "inventory: fleetfix's YAML, an Ansible INI or YAML file, or an executable dynamic inventory (default: this machine, run locally)")
+    .option('-F, --ssh-config <file>', "ssh_config to read, as ssh -F (default: ssh's own; none reads none)")
+    .option('--limit <pattern>', "Ansible host patterns: names, globs, ~regex, group[0:2]; ',' joins, &x intersects, !x excludes")
     .addOption(new Option('--forks <n>', 'hosts in parallel').default(50).argParser(positiveInt('--forks')))
     .option('--var <name=value>', 'set a variable (repeatable); a value @path reads that file', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .addOption(new Option('--timeout <seconds>', 'per host').default(300).argParser(positiveInt('--timeout')))

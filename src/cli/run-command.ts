@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config/errors.js';
 import { loadInventory, localInventory } from '../config/inventory.js';
 import { limitHosts } from '../config/limit.js';
+import { applySshConfig } from '../config/ssh-config.js';
 import { loadPlaybook } from '../config/playbook.js';
 import { prepareJobs } from '../engine/prepare.js';
 import { FleetRun } from '../engine/run.js';
@@ -18,6 +19,7 @@ import { parseVars } from './vars.js';
 
 export interface CommonOptions {
   inventory?: string;
+  sshConfig?: string;
   limit?: string;
   forks: number;
   var: string[];
@@ -36,7 +38,7 @@ export const DEFAULT_PLAYBOOK = fileURLToPath(new URL('../../playbooks/ssh-acces
 export async function runFleetCommand(command: Command | 'validate', playbookPaths: string[], opts: CommonOptions): Promise<number> {
   const inventory = opts.inventory ? loadInventory(opts.inventory) : localInventory();
   const playbooks = (playbookPaths.length ? playbookPaths : [DEFAULT_PLAYBOOK]).map((p) => loadPlaybook(p, [...modules.keys()]));
-  const hosts = inShard(limitHosts(inventory, opts.limit), opts.shard);
+  const hosts = await applySshConfig(inShard(limitHosts(inventory, opts.limit), opts.shard), { file: opts.sshConfig });
   const jobs = prepareJobs(hosts, playbooks, parseVars(opts.var));
   if (command === 'validate') {
     const steps = playbooks.reduce((n, p) => n + p.checks.length + p.handlers.length, 0);

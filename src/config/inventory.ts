@@ -1,12 +1,14 @@
 // Inventory loading: YAML -> validated file -> one fully resolved HostSpec per host.
-import { existsSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, extname } from 'node:path';
+import { ansibleConnection, type JumpSettings } from './ansible-connection.js';
+import { configError, parseAnsibleIni, parseAnsibleYaml, resolveAnsible, runInventoryScript, type AnsibleData, type Where } from './ansible-inventory.js';
 import { ConfigError, ConfigErrors, type SourcePosition } from './errors.js';
 import { inventorySchema, type ConsoleSettings, type FallbackSettings, type HostSettings } from './inventory-schema.js';
 import { resolveSecret } from './secrets.js';
 import { parseWith } from './validate.js';
-import { YamlSource, type ValuePath } from './yaml-source.js';
+import { readRegularFile, YamlSource, type ValuePath } from './yaml-source.js';
 import { expandHome, resolveFrom } from '../util/paths.js';
 import { DEFAULT_MAX_OUTPUT_MIB } from '../transport/output-cap.js';
 
@@ -61,7 +63,12 @@ export interface HostSpec {
   vars: Record<string, unknown>;
   /** Where one of `vars` was set (the last layer that set it), for errors in its value; looked up only then. */
   varPosition?: (name: string) => SourcePosition | undefined;
+  /** For SSH hosts: the name `ssh -G` is asked about, and the settings the inventory left open for ssh_config to fill. */
+  sshConfig?: { query: string; open: SshConfigField[] };
 }
+
+/** Settings that ssh_config may give a host when its inventory leaves them open. */
+export type SshConfigField = 'address' | 'user' | 'port' | 'identity' | 'knownHosts' | 'hostKeyPolicy' | 'jump';
 
 export interface Inventory {
   file?: string;
@@ -80,9 +87,71 @@ export function localInventory(): Inventory {
 /** Room for tens of thousands of hosts; a larger file is refused before it is parsed. */
 export const MAX_INVENTORY_BYTES = 4 * 1024 * 1024;
 
+/** How an inventory file is read: fleetfix's YAML, Ansible's YAML or INI, or an Ansible dynamic-inventory executable. */
+export type InventoryFormat = 'fleetfix' | 'ansible-yaml' | 'ansible-ini' | 'ansible-script';
+
+/** A dynamic inventory's --list (and each --host) gets this long and may print this much. */
+export const INVENTORY_SCRIPT_LIMITS = { timeoutMs: 30_000, maxBytes: MAX_INVENTORY_BYTES };
+
+/**
+ * The format of `file`, from the file itself: an executable that starts with "#!" (or is an ELF binary) is a dynamic
+ * inventory, run only because -i names it; .ini is INI; otherwise YAML whose top level is fleetfix's (hosts:,
+ * defaults:, groups:) or Ansible's (groups), and INI when the first line that says anything is not YAML-shaped.
+ */
 export function loadInventory(file: string): Inventory {
-  const source = YamlSource.load(file, MAX_INVENTORY_BYTES);
+  if (isExecutableProgram(file)) return ansibleInventory(runInventoryScript(file, INVENTORY_SCRIPT_LIMITS));
+  const text = readRegularFile(file, MAX_INVENTORY_BYTES);
+  const ext = extname(file).toLowerCase();
+  if (ext === '.ini' || ext === '.cfg' || (ext !== '.yml' && ext !== '.yaml' && ext !== '.json' && looksLikeIni(text))) return ansibleInventory(parseAnsibleIni(file, text));
+  const source = YamlSource.fromText(file, text);
   const raw = source.value();
+  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw) && !isFleetfixShape(raw as Record<string, unknown>)) return ansibleInventory(parseAnsibleYaml(source, raw));
+  return loadFleetfixInventory(file, source, raw);
+}
+
+/**
+ * Ansible's YAML has groups at the top: `all:`, or only mappings of hosts:, children: and vars: (or nothing). Anything
+ * else is fleetfix's own (hosts:, defaults:, groups:), whose errors then say what is wrong with it.
+ */
+function isFleetfixShape(raw: Record<string, unknown>): boolean {
+  if ('all' in raw || 'plugin' in raw) return false;
+  const groupShaped = (v: unknown) => v === null || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).every((k) => k === 'hosts' || k === 'children' || k === 'vars'));
+  return Object.keys(raw).length === 0 || 'defaults' in raw || !Object.values(raw).every(groupShaped);
+}
+
+/** INI when the first line with something on it is a [section], or a host line rather than a YAML "key:" or "- item". */
+function looksLikeIni(text: string): boolean {
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
+    if (/^\[[^\]\s]+\]\s*(#.*)?$/.test(line)) return true;
+    if (line === '---' || line.startsWith('- ') || line.startsWith('{') || /^[^\s#]+:(\s|$)/.test(line) || /^["'][^"']*["']\s*:/.test(line)) return false;
+    return true;
+  }
+  return false;
+}
+
+/** An executable regular file that is a program: "#!" or ELF at its start. A YAML file with a stray x bit is not one. */
+function isExecutableProgram(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+  } catch {
+    return false;
+  }
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    const head = Buffer.alloc(4);
+    const n = readSync(fd, head, 0, 4, 0);
+    return (n >= 2 && head.toString('latin1', 0, 2) === '#!') || (n === 4 && head.toString('latin1') === '\x7fELF');
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function loadFleetfixInventory(file: string, source: YamlSource, raw: unknown): Inventory {
   if (raw === null || typeof raw !== 'object') throw source.error([], 'expected a mapping with "hosts:" (and optional "defaults:", "groups:")');
   const inv = parseWith(inventorySchema, raw, source);
   const baseDir = dirname(file);
@@ -117,7 +186,8 @@ export function loadInventory(file: string): Inventory {
       return i < 0 ? undefined : source.position([...layerPaths[i]!, 'vars', v]);
     };
     try {
-      return { ...resolveHost(name, merged, memberOf.get(name)!, baseDir, file), varPosition };
+      const spec = resolveHost(name, merged, memberOf.get(name)!, baseDir, file);
+      return { ...spec, varPosition, sshConfig: spec.transport === 'ssh' ? { query: merged.address ?? name, open: openFields(merged) } : undefined };
     } catch (err) {
       if (err instanceof ConfigError && !err.position) throw source.error(['hosts', name], err.message, { key: true });
       throw err;
@@ -126,7 +196,48 @@ export function loadInventory(file: string): Inventory {
   return { file, hosts, groups };
 }
 
-function resolveHost(name: string, s: HostSettings, groups: string[], baseDir: string, where: string): HostSpec {
+/** What the merged settings leave for ssh_config to fill. */
+function openFields(s: HostSettings, jump?: JumpSettings): SshConfigField[] {
+  const open: SshConfigField[] = [];
+  if (s.address === undefined) open.push('address');
+  if (s.user === undefined) open.push('user');
+  if (s.port === undefined) open.push('port');
+  if (s.identity === undefined) open.push('identity');
+  if (s.known_hosts === undefined) open.push('knownHosts');
+  if (s.host_key_policy === undefined) open.push('hostKeyPolicy');
+  if (jump === undefined) open.push('jump');
+  return open;
+}
+
+/** An Ansible inventory's hosts as fleetfix hosts: Ansible's groups and variable precedence, its connection variables as fleetfix's settings. */
+export function ansibleInventory(data: AnsibleData): Inventory {
+  const { hosts: resolved, groupHosts } = resolveAnsible(data);
+  const baseDir = dirname(data.file);
+  const hosts = resolved.map(({ host, groups, vars, varWhere }) => {
+    const where = (v: string): Where => varWhere.get(v) ?? host.where;
+    const { settings, jump } = ansibleConnection(host.name, vars, where);
+    let spec: HostSpec;
+    try {
+      spec = resolveHost(host.name, { ...settings, vars }, groups, baseDir, data.file);
+    } catch (err) {
+      // A secret that cannot be read is pointed at where its variable was set.
+      const passwordVar = ['ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password'].find((k) => vars[k] !== undefined);
+      if (err instanceof ConfigError && !err.position) throw configError(/ password: /.test(err.message) && passwordVar ? where(passwordVar) : host.where, err.message);
+      throw err;
+    }
+    if (jump) spec.ssh.jump = { address: jump.address, port: jump.port ?? 22, user: jump.user ?? spec.ssh.user, identities: spec.ssh.identities };
+    const varPosition = (v: string) => {
+      const w = varWhere.get(v);
+      return w === undefined || typeof w === 'string' ? undefined : w;
+    };
+    return { ...spec, varPosition, sshConfig: spec.transport === 'ssh' ? { query: settings.address ?? host.name, open: openFields(settings, jump) } : undefined };
+  });
+  const groups = new Map<string, string[]>();
+  for (const [name, members] of groupHosts) groups.set(name, members);
+  return { file: data.file, hosts, groups };
+}
+
+export function resolveHost(name: string, s: HostSettings, groups: string[], baseDir: string, where: string): HostSpec {
   const what = `host ${name}`;
   const transport = s.transport ?? (s.exec ? 'exec' : name === 'localhost' && !s.address ? 'local' : 'ssh');
   if (transport === 'exec' && !s.exec) throw new ConfigError(`${what}: transport: exec needs "exec: COMMAND" (a command that runs sh on the host, reading stdin)`);

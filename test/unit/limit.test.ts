@@ -1,8 +1,10 @@
 // --limit patterns over an inventory: names, groups, globs, comma lists and exclusions.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { HostSpec, Inventory } from '../../src/config/inventory.js';
-import { limitHosts } from '../../src/config/limit.js';
+import { loadInventory } from '../../src/config/inventory.js';
+import { limitHosts, splitPattern } from '../../src/config/limit.js';
 
 const host = (name: string, groups: string[] = []) => ({ name, groups }) as unknown as HostSpec;
 const inventory: Inventory = {
@@ -19,9 +21,14 @@ const cases: [string | undefined, string[] | RegExp][] = [
   ['!db1', ['web1', 'web2', 'bastion']],
   ['web?', ['web1', 'web2']],
   ['nosuch', /no host or group matches "nosuch"/],
-  // Ansible's pattern syntax is not ours (yet): the error says what is.
-  ['h[1-9]', /--limit: no host or group matches "h\[1-9\]" \(supported: host and group names, \* and \? globs, comma-separated terms, !TERM to exclude; other characters, such as \[1-9\] or ~regex, are matched literally\)$/],
-  ['~web.*,db', /no host or group matches "~web.*" \(supported: /],
+  // Ansible's pattern syntax: classes, ~regex, subscripts, &, and ":" as a separator.
+  ['w[a-z]b[!2]', ['web1']],
+  // As in Ansible, NAME[x-y] is the old form of the subscript NAME[x:y], not a character class.
+  ['web[1-9]', ['web2']],
+  ['~web,db', ['web1', 'web2', 'db1']],
+  ['web:&*1', ['web1']],
+  ['web[1]:bastion', ['web2', 'bastion']],
+  ['h[1-9]', /--limit: no host or group matches "h\[1-9\]" \(patterns: names, globs \(\* \? \[abc\] \[!a-c\]\), ~regex, group\[0\] or group\[0:2\], joined by "," or ":", with &TERM to intersect and !TERM to exclude\)$/],
   ['web1,!web1', /leaves no hosts/],
 ];
 
@@ -32,4 +39,28 @@ describe('limitHosts', () => {
       else assert.deepEqual(limitHosts(inventory, pattern).map((h) => h.name), want);
     });
   }
+});
+
+// Ansible's own patterns over the inventory of its documentation (test/fixtures/ansible/limit.json: the hosts
+// ansible-core lists for each).
+const table = JSON.parse(readFileSync(new URL('../fixtures/ansible/limit.json', import.meta.url), 'utf8')) as { inventory: string; cases: { pattern: string; hosts?: string[]; error?: string }[] };
+describe('limitHosts with Ansible patterns', () => {
+  const docs = loadInventory(new URL(`../fixtures/ansible/${table.inventory}`, import.meta.url).pathname);
+  for (const c of table.cases) {
+    it(c.pattern, () => {
+      if (c.error) assert.throws(() => limitHosts(docs, c.pattern), (err: Error) => err.message.startsWith(c.error!));
+      else assert.deepEqual(limitHosts(docs, c.pattern).map((h) => h.name), c.hosts);
+    });
+  }
+});
+
+describe('splitPattern', () => {
+  const splits: [string, string[]][] = [
+    ['a,b[1], c[2:3] , d', ['a', 'b[1]', 'c[2:3]', 'd']],
+    ['web:db:!h1', ['web', 'db', '!h1']],
+    ['web[0:2]:db', ['web[0:2]', 'db']],
+    ['fd00:ff:1::11', ['fd00:ff:1::11']],
+    ['2001:db8:0:0:0:0:0:1', ['2001:db8:0:0:0:0:0:1']],
+  ];
+  for (const [pattern, want] of splits) it(pattern, () => assert.deepEqual(splitPattern(pattern), want));
 });

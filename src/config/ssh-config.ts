@@ -1,0 +1,207 @@
+// ~/.ssh/config as OpenSSH reads it: `ssh -G NAME` says what ssh would use for a host, and fleetfix takes from it the
+// settings the inventory leaves open (HostName, User, Port, IdentityFile, UserKnownHostsFile, StrictHostKeyChecking,
+// ProxyJump), so that a host `ssh NAME` reaches is reached the same way.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir, hostname, userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import pLimit from 'p-limit';
+import { hostNameProblem } from './ansible-inventory.js';
+import { jumpSpec } from './ansible-connection.js';
+import { ConfigError } from './errors.js';
+import { nameString } from './fields.js';
+import type { HostSpec, JumpSpec } from './inventory.js';
+
+/** What `ssh -G` printed: each keyword (lower case) with its values, in order. */
+export type SshOptions = Map<string, string[]>;
+
+export function parseSshG(text: string): SshOptions {
+  const out: SshOptions = new Map();
+  for (const line of text.split('\n')) {
+    const m = /^(\S+)\s+(.*)$/.exec(line.trim());
+    if (!m) continue;
+    const key = m[1]!.toLowerCase();
+    out.set(key, [...(out.get(key) ?? []), m[2]!]);
+  }
+  return out;
+}
+
+/** The identity files ssh tries when none is configured: seeing only these means "no IdentityFile". */
+const DEFAULT_IDENTITIES = new Set(['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'].map((f) => `~/.ssh/${f}`));
+
+export interface SshConfigSource {
+  /** `-F FILE` as given, or undefined for ssh's own choice; "none" reads no configuration at all. */
+  file?: string;
+}
+
+/**
+ * The ssh arguments that pick the configuration: `-F FILE` when given; with no -F, ssh's own (the account's
+ * ~/.ssh/config and /etc/ssh/ssh_config), except that when $HOME is not the account's home (ssh ignores $HOME),
+ * $HOME/.ssh/config is read, as fleetfix's other ~ paths are.
+ */
+export function sshConfigArgs(src: SshConfigSource): string[] | undefined {
+  if (src.file === 'none') return undefined;
+  if (src.file !== undefined) {
+    const file = resolve(src.file);
+    if (!existsSync(file)) throw new ConfigError(`-F ${src.file}: no such file`);
+    return ['-F', file];
+  }
+  const home = homedir();
+  const own = join(home, '.ssh', 'config');
+  if (home !== userInfo().homedir && existsSync(own)) return ['-F', own];
+  return [];
+}
+
+export interface SshGRunner {
+  (args: string[]): Promise<string>;
+}
+
+const runSshG: SshGRunner = (args) =>
+  new Promise((resolvePromise, reject) => {
+    execFile('ssh', ['-G', ...args], { timeout: 10_000, maxBuffer: 1024 * 1024, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      if (err) {
+        const said = String(stderr).replace(/\r/g, '').trim().split('\n').slice(0, 3).join(' | ');
+        const code = (err as NodeJS.ErrnoException).code;
+        reject(new ConfigError(`ssh -G ${args.at(-1)}: ${code === 'ENOENT' ? 'ssh is not installed' : said || err.message.split('\n')[0]}`));
+      } else resolvePromise(String(stdout));
+    }).stdin?.end();
+  });
+
+/**
+ * The hosts with what ssh_config says filled in where the inventory left it open. Runs `ssh -G` for each SSH host
+ * (a few at a time) and for each jump host it names; connects to nothing.
+ */
+export async function applySshConfig(hosts: HostSpec[], src: SshConfigSource = {}, run: SshGRunner = runSshG): Promise<HostSpec[]> {
+  const base = sshConfigArgs(src);
+  if (base === undefined) return hosts;
+  const wanted = hosts.filter((h) => h.transport === 'ssh' && h.sshConfig && h.sshConfig.open.length > 0);
+  if (wanted.length === 0) return hosts;
+  // Without -F, no ssh client means no ssh_config to read; with -F, ssh -G says it is missing.
+  if (src.file === undefined && run === runSshG && !onPath('ssh')) return hosts;
+  const limit = pLimit(8);
+  const cache = new Map<string, Promise<SshOptions>>();
+  const lookup = (name: string) => {
+    let p = cache.get(name);
+    if (!p) cache.set(name, (p = limit(() => run([...base, '--', name])).then(parseSshG)));
+    return p;
+  };
+  const updated = new Map<HostSpec, HostSpec>();
+  await Promise.all(
+    wanted.map(async (host) => {
+      const opts = await lookup(host.sshConfig!.query);
+      const next = applyOptions(host, opts);
+      if (next.ssh.jump && host.sshConfig!.open.includes('jump') && next.ssh.jump !== host.ssh.jump) next.ssh.jump = await resolveJump(next.ssh.jump, lookup);
+      updated.set(host, next);
+    }),
+  );
+  return hosts.map((h) => updated.get(h) ?? h);
+}
+
+function onPath(cmd: string): boolean {
+  return (process.env.PATH ?? '/usr/bin:/bin').split(':').some((d) => d !== '' && existsSync(join(d, cmd)));
+}
+
+const userSchema = nameString('user');
+
+/** One host with `opts` (from `ssh -G`) applied to the settings its inventory left open. */
+export function applyOptions(host: HostSpec, opts: SshOptions): HostSpec {
+  const open = new Set(host.sshConfig?.open ?? []);
+  const what = `ssh_config for ${host.sshConfig?.query ?? host.name}`;
+  const one = (k: string) => opts.get(k)?.[0];
+  const next: HostSpec = { ...host, ssh: { ...host.ssh }, fallbacks: host.fallbacks.map((f) => ({ ...f })) };
+  const before = host.ssh;
+  if (open.has('address')) {
+    const name = one('hostname');
+    if (name && name !== host.address) {
+      const problem = hostNameProblem(name);
+      if (problem) throw new ConfigError(`${what}: HostName ${JSON.stringify(name)}: ${problem}`);
+      next.address = name;
+    }
+  }
+  if (open.has('user')) {
+    const user = one('user');
+    if (user && user !== before.user) {
+      const r = userSchema.safeParse(user);
+      if (!r.success) throw new ConfigError(`${what}: User: ${r.error.issues[0]?.message}`);
+      next.ssh.user = user;
+    }
+  }
+  if (open.has('port')) {
+    const port = Number(one('port'));
+    if (Number.isInteger(port) && port >= 1 && port <= 65535) next.ssh.port = port;
+  }
+  const tokens = { h: next.address, r: next.ssh.user, n: host.sshConfig?.query ?? host.name, p: String(next.ssh.port) };
+  if (open.has('identity')) {
+    const files = opts.get('identityfile') ?? [];
+    if (files.some((f) => !DEFAULT_IDENTITIES.has(f))) {
+      const paths = files.map((f) => expandTokens(f, tokens, what)).filter((p) => existsSync(p));
+      if (paths.length > 0) next.ssh.identities = paths;
+    }
+  }
+  if (open.has('knownHosts')) {
+    const first = one('userknownhostsfile')?.split(/\s+/)[0];
+    if (first && first !== join(userInfo().homedir, '.ssh', 'known_hosts')) next.knownHosts = expandTokens(first, tokens, what);
+  }
+  if (open.has('hostKeyPolicy')) {
+    const v = one('stricthostkeychecking')?.toLowerCase();
+    if (v === 'true' || v === 'yes') next.hostKeyPolicy = 'strict';
+    else if (v === 'accept-new' || v === 'false' || v === 'no' || v === 'off') next.hostKeyPolicy = 'accept-new';
+  }
+  if (open.has('jump')) {
+    const fail = (msg: string) => new ConfigError(`${what}: ${msg}`);
+    const pj = one('proxyjump');
+    const pc = one('proxycommand');
+    if (pj && pj.toLowerCase() !== 'none') {
+      const j = jumpSpec(pj, fail);
+      next.ssh.jump = { address: j.address, port: j.port ?? 0, user: j.user ?? '', identities: next.ssh.identities };
+    } else if (pc && pc.toLowerCase() !== 'none') {
+      throw fail(`ProxyCommand ${JSON.stringify(pc)}: fleetfix follows ProxyJump (a jump host), not a ProxyCommand; write "ProxyJump HOST"`);
+    }
+  }
+  // Fallbacks that took the primary's user, port or keys follow what ssh_config changed.
+  for (const f of next.fallbacks) {
+    if (f.user === before.user) f.user = next.ssh.user;
+    if (f.port === before.port) f.port = next.ssh.port;
+    if (f.identities === before.identities) f.identities = next.ssh.identities;
+  }
+  if (next.console && next.console.user === before.user) next.console = { ...next.console, user: next.ssh.user };
+  return next;
+}
+
+/** A jump host from ssh_config goes through ssh_config too: its HostName, Port, User and IdentityFile, as ssh -J would. */
+async function resolveJump(jump: JumpSpec, lookup: (name: string) => Promise<SshOptions>): Promise<JumpSpec> {
+  const opts = await lookup(jump.address);
+  const what = `ssh_config for jump host ${jump.address}`;
+  const one = (k: string) => opts.get(k)?.[0];
+  const address = one('hostname') ?? jump.address;
+  const problem = hostNameProblem(address);
+  if (problem) throw new ConfigError(`${what}: HostName ${JSON.stringify(address)}: ${problem}`);
+  const user = jump.user || one('user') || userInfo().username;
+  const r = userSchema.safeParse(user);
+  if (!r.success) throw new ConfigError(`${what}: User: ${r.error.issues[0]?.message}`);
+  const port = jump.port || Number(one('port')) || 22;
+  const files = opts.get('identityfile') ?? [];
+  const tokens = { h: address, r: user, n: jump.address, p: String(port) };
+  const own = files.some((f) => !DEFAULT_IDENTITIES.has(f)) ? files.map((f) => expandTokens(f, tokens, what)).filter((p) => existsSync(p)) : [];
+  return { ...jump, address, user, port, identities: own.length > 0 ? own : jump.identities };
+}
+
+/** ssh's ~ and %-tokens in a path: %d home, %h host, %r remote user, %u local user, %n name asked, %p port, %i uid, %l local host, %%. */
+export function expandTokens(path: string, t: { h: string; r: string; n: string; p: string }, what: string): string {
+  const home = homedir();
+  const expanded = path.replace(/^~(?=\/|$)/, home).replace(/%(.)/g, (m, c: string) => {
+    switch (c) {
+      case '%': return '%';
+      case 'd': return home;
+      case 'h': return t.h;
+      case 'r': return t.r;
+      case 'u': return userInfo().username;
+      case 'n': return t.n;
+      case 'p': return t.p;
+      case 'i': return String(process.getuid?.() ?? '');
+      case 'l': return hostname();
+      default: throw new ConfigError(`${what}: the path ${JSON.stringify(path)} has ${m}, which fleetfix does not expand (it takes %d %h %r %u %n %p %i %l %%)`);
+    }
+  });
+  return resolve(expanded);
+}
