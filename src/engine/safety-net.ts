@@ -1,12 +1,11 @@
 // The on-host safety net (commit-confirm): a detached timer that undoes the changes and restarts sshd unless fleetfix confirms.
+import { NET_LOG } from '../facts/safety-net-log.js';
 import { shq } from '../util/shell.js';
 
 /** Where the armed net lives on the host: root's, on tmpfs, gone at reboot (as a net must be: the changes were undone or kept). */
 export const NET_DIR = '/run/fleetfix-net';
 /** The systemd unit of the timer, where systemd runs: one name, so systemd itself refuses a second net. */
 const UNIT = 'fleetfix-safety-net';
-/** Where a net that fired leaves its line; the next audit reports it (see log_scan). */
-export const NET_LOG = '/var/log/fleetfix.log';
 
 /**
  * Arms the net: refuses (exit 3) when one is already armed on the host; otherwise writes `restart` (run after every

@@ -1,9 +1,11 @@
-// log_scan module (check only): recent sshd log lines that name a cause of refused logins, reported as findings with
-// the line. Findings decide nothing: a log keeps describing a fault after it is fixed, and the other checks judge the state.
+// log_scan module (check only): recent sshd log lines that name a cause of refused logins, and what fleetfix's own
+// safety net undid lately, reported as findings with the line. Findings decide nothing: a log keeps describing a
+// fault after it is fixed, and the other checks judge the state.
 import { z } from 'zod';
 import { absolutePathString, intLike } from '../config/fields.js';
 import { LOG_KEYWORDS, scanLog } from '../facts/auth-log.js';
 import { first, parseRecords } from '../facts/records.js';
+import { NET_LOG, recentNetLines } from '../facts/safety-net-log.js';
 import { asRecords, shq } from '../util/shell.js';
 import { defineModule, type CheckPlan } from './types.js';
 
@@ -27,7 +29,10 @@ export const logScanModule = defineModule({
     const keep = `grep -F ${LOG_KEYWORDS.map((k) => `-e ${shq(k)}`).join(' ')} | cut -c 1-${MAX_LINE}`;
     // Without a log file, the journal of sshd's units (the service, its socket and per-connection instances) since
     // the one running started: a socket-activated sshd's refusals are logged by the service the socket started.
-    return `for f in ${files}; do if [ -r "$f" ]; then printf 'source=%s\\n' "$f"; tail -n ${n} "$f" | ${keep} | ${asRecords('log')}; exit 0; fi; done
+    // What the safety net logged (its lines name their time; the plan keeps the recent ones).
+    const net = `if [ -r ${NET_LOG} ]; then printf 'now=%s\\n' "$(date -u +%s)"; tail -n 50 ${NET_LOG} | cut -c 1-${MAX_LINE} | ${asRecords('net')}; fi`;
+    return `${net}
+for f in ${files}; do if [ -r "$f" ]; then printf 'source=%s\\n' "$f"; tail -n ${n} "$f" | ${keep} | ${asRecords('log')}; exit 0; fi; done
 if command -v journalctl >/dev/null 2>&1; then
   ff_since=; for ff_u in ssh.socket sshd.socket ssh.service sshd.service; do
     if [ "$(systemctl is-active "$ff_u" 2>/dev/null)" = active ]; then ff_since=$(systemctl show --timestamp=unix -P ActiveEnterTimestamp "$ff_u" 2>/dev/null); echo "since=$ff_u"; break; fi
@@ -39,10 +44,12 @@ fi; true`;
   plan(_p: Params, facts): CheckPlan {
     const r = parseRecords(facts.stdout);
     const source = first(r, 'source');
-    if (!source) return { ok: true, message: 'no sshd log found to scan', changes: [] };
-    const findings = scanLog(r.get('log') ?? []);
+    const net = recentNetLines(r.get('net') ?? [], Number(first(r, 'now'))).map((line) => `safety-net: ${line}`);
+    const netNote = net.length ? `; fleetfix's safety net undid changes here lately (${NET_LOG})` : '';
+    if (!source) return { ok: true, message: `no sshd log found to scan${netNote}`, changes: [], findings: net.length ? net : undefined };
+    const findings = [...net, ...scanLog(r.get('log') ?? []).map((f) => `${f.cause}: ${f.line}`)];
     const since = `since ${first(r, 'since') ?? 'sshd'} started`;
     if (findings.length === 0) return { ok: true, message: `${source}: nothing of note ${since}`, changes: [] };
-    return { ok: true, message: `${source}: ${findings.length} finding${findings.length === 1 ? '' : 's'} ${since}`, changes: [], findings: findings.map((f) => `${f.cause}: ${f.line}`) };
+    return { ok: true, message: `${source}: ${findings.length - net.length} finding${findings.length - net.length === 1 ? '' : 's'} ${since}${netNote}`, changes: [], findings };
   },
 });

@@ -60,6 +60,10 @@ async function killedAsItLocksOut(h: LabHost, directives: string): Promise<void>
   assert.ok(await sshGetsIn(h, 30), `${h.name}: ssh never got in again`);
   const log = await h.sh(`[ -e ${NET} ] && echo net-left; cat /var/log/fleetfix.log`);
   assert.match(log.stdout, /fleetfix: safety net of run [0-9a-f]+ fired: no confirmation within 20 s; rolling back\n.*fleetfix: undone: sshd_config: .*\n[\s\S]*fleetfix: sshd restarted\n$/, `${h.name}: ${log.stdout}`);
+  // The next audit says so.
+  const audit = await fleetfix(['audit', '-i', fleet.inventoryPath, '--limit', h.name, '--output', 'json']);
+  const findings = hostResult(audit, h.name).checks.find((c) => c.id === 'sshd-log')?.findings ?? [];
+  assert.ok(findings.some((f) => /^safety-net: \S+ fleetfix: safety net of run [0-9a-f]+ fired/.test(f)), `${h.name}: ${JSON.stringify(findings)}`);
 }
 
 /** Bounded retries of the real ssh client (each up to 5 s to connect, 1 s apart, at most `tries`). */

@@ -89,6 +89,9 @@ host_up() {
   local slot=$1 idx=$2 name=$3 dir=$4 port=$5 pubkey=$6 pwfile=$7 mode=$8 base=$9
   local machine="ffl${slot}h$idx" cg; cg=$(cgroup_root)/fleetfix-lab/$machine
   local addr4="198.18.$slot.$((10 + idx))" addr6="fd00:ff:$slot::$((10 + idx))" r=$dir/rootfs
+  # Every host's systemd watches paths with inotify, all as this machine's root: the default of 128 instances runs out
+  # at about a dozen hosts, and path units then fail (the host boots "degraded").
+  [ "$(cat /proc/sys/fs/inotify/max_user_instances)" -ge 8192 ] || sysctl -qw fs.inotify.max_user_instances=8192
   mkdir -p "$dir/ov" "$dir/ovwork" "$r"
   printf 'KIND=systemd\nMACHINE=%q\nCG=%q\nROOTFS=%q\nNAME=%q\n' "$machine" "$cg" "$r" "$name" > "$dir/host.env"
   # The overlay's upper directory is $dir/ov: every write the host makes lands there, as with the other kind.

@@ -8,7 +8,7 @@ interface Case {
   name: string;
   params: unknown;
   facts: string;
-  expect: { ok: boolean; changes: string[]; error?: string; scripts?: string[]; diffs?: string[] };
+  expect: { ok: boolean; changes: string[]; error?: string; scripts?: string[]; diffs?: string[]; findings?: string[] };
 }
 
 const dir = new URL('../fixtures/modules/', import.meta.url);
@@ -35,6 +35,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
         for (const s of c.expect.scripts ?? []) assert.ok(scripts.includes(s), `script lacks ${JSON.stringify(s)}:\n${scripts}`);
         const diffs = plan.changes.map((ch) => ch.diff ?? '').join('\n');
         for (const d of c.expect.diffs ?? []) assert.ok(diffs.includes(d), `diff lacks ${JSON.stringify(d)}:\n${diffs}`);
+        if (c.expect.findings) assert.deepEqual(plan.findings ?? [], c.expect.findings);
       });
     }
   });
