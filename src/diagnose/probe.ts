@@ -49,6 +49,8 @@ export async function probeHost(host: HostSpec, timeoutMs: number): Promise<Prob
     case 'reset':
       return { ...probe, cause: 'connection-reset', detail: `${at} accepted, then closed before the SSH banner: MaxStartups reached, TCP wrappers, or sshd failing per connection` };
     case 'not-ssh':
+      // sshd says so before it hangs up on a connection past its limit.
+      if (/Exceeded (PerSource)?MaxStartups/i.test(banner ?? '')) return { ...probe, cause: 'maxstartups-full', detail: `${at} answered ${JSON.stringify(banner)} and closed: sshd's ${/PerSource/i.test(banner!) ? 'PerSourceMaxStartups' : 'MaxStartups'} is full (unauthenticated connections pile up); remedy: raise MaxStartups (10:30:100), find what holds connections open, read sshd's log` };
       return { ...probe, cause: 'not-ssh', detail: `${at} answers, but not with SSH (${JSON.stringify(banner)}): the wrong port or another service` };
   }
   const ssh = await sshProbe(host, timeoutMs);
@@ -58,6 +60,8 @@ export async function probeHost(host: HostSpec, timeoutMs: number): Promise<Prob
   if (ssh.hostKey === 'unknown' && host.hostKeyPolicy === 'strict') return { ...probe, cause: 'host-key-unknown', detail: `the host key is not in ${host.knownHosts} (host_key_policy: strict)` };
   if (ssh.methods && !ssh.methods.includes('publickey') && !ssh.keyAccepted) return { ...probe, cause: 'pubkey-disabled', detail: `sshd offers ${ssh.methods.join(', ') || 'nothing'}, not publickey: PubkeyAuthentication no, or AuthenticationMethods` };
   if (ssh.keyAccepted === false) return { ...probe, cause: 'key-not-accepted', detail: `our key was not accepted for ${host.ssh.user}: the key is missing from authorized_keys, or ~/.ssh / authorized_keys have modes or an owner sshd's StrictModes refuses, or AllowUsers` };
+  // sshd sent its banner, then hung up in the key exchange: what MaxStartups does to a connection past its limit.
+  if (ssh.error && /lost before handshake|ECONNRESET|closed/i.test(ssh.error)) return { ...probe, cause: 'dropped-in-key-exchange', detail: `${at} sent its banner, then closed the connection before authentication (${ssh.error}): sshd's MaxStartups or PerSourceMaxStartups is full (unauthenticated connections pile up), or sshd fails per connection; remedy: raise MaxStartups (10:30:100), find what holds connections open, read sshd's log` };
   if (ssh.error) return { ...probe, cause: 'ssh-error', detail: ssh.error };
   return { ...probe, cause: 'ok', detail: `SSH works: ${probe.banner}` };
 }

@@ -25,7 +25,9 @@ const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const directiveValue = z.union([scalar, z.array(z.union([z.string(), z.number()])).min(1)]);
 type DirectiveValue = z.output<typeof directiveValue>;
 /** Directives by keyword; `for: { user, ... }` judges them as sshd applies them to that user's connection (Match blocks). */
-const params = z.object({ for: connectionParams.optional() }).catchall(directiveValue).superRefine((p, ctx) => {
+const params = z.object({ for: z.unknown().optional() }).catchall(directiveValue).superRefine((p, ctx) => {
+  // `for` is checked here, beside the directives, so that a bad value in either is reported with the other's.
+  if (p.for !== undefined) for (const issue of connectionParams.safeParse(p.for).error?.issues ?? []) ctx.addIssue({ code: 'custom', path: ['for', ...issue.path.map(String)], message: issue.message });
   for (const key of Object.keys(directivesOf(p))) {
     if (!KEYWORDS.has(key.toLowerCase())) ctx.addIssue({ code: 'custom', path: [key], message: `"${key}" is not an sshd_config directive fleetfix knows` });
   }
@@ -39,7 +41,7 @@ const params = z.object({ for: connectionParams.optional() }).catchall(directive
   if (Object.keys(directivesOf(p)).length === 0) ctx.addIssue({ code: 'custom', path: [], message: 'expected at least one directive, e.g. { PubkeyAuthentication: "yes" }' });
   const ms = Object.entries(directivesOf(p)).find(([k]) => k.toLowerCase() === 'maxstartups');
   if (ms && !parseMaxStartups(String(ms[1]))) ctx.addIssue({ code: 'custom', path: [ms[0]], message: 'expected start:rate:full, e.g. "10:30:100"' });
-});
+}).transform((p) => ({ ...p, for: p.for === undefined ? undefined : connectionParams.parse(p.for) }));
 type Params = z.output<typeof params>;
 
 /** The directives of the parameters, without `for`. */

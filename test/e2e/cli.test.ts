@@ -62,7 +62,7 @@ describe('fleetfix validate and schema', () => {
   it('schema prints draft-07 JSON Schemas for playbook and inventory', async () => {
     const playbook = JSON.parse((await fleetfix(['schema', 'playbook'])).stdout);
     assert.equal(playbook.$schema, 'http://json-schema.org/draft-07/schema#');
-    assert.deepEqual(Object.keys(playbook.properties.checks.items.properties).sort(), ['authorized_key', 'file', 'firewall', 'id', 'listening', 'log_scan', 'notify', 'service', 'sshd_config', 'title', 'when']);
+    assert.deepEqual(Object.keys(playbook.properties.checks.items.properties).sort(), ['authorized_key', 'file', 'firewall', 'id', 'listening', 'log_scan', 'notify', 'service', 'ssh_login', 'sshd_config', 'sshd_user', 'title', 'when']);
     assert.equal(playbook.properties.checks.items.additionalProperties, false);
     const inv = JSON.parse((await fleetfix(['schema', 'inventory'])).stdout);
     assert.ok(inv.properties.hosts);
@@ -127,7 +127,7 @@ describe('the local inventory (no -i)', () => {
     assert.ok(run.code === 0 || run.code === 2, `exit ${run.code}: ${run.stderr}`);
     const local = hostResult(run, 'localhost');
     assert.equal(local.access, 'local');
-    assert.equal(local.checks.length, 9);
+    assert.equal(local.checks.length, 11);
     assert.equal(local.checks.find((c) => c.id === 'authorized-key')!.status, 'skipped', 'no key given: the key check is skipped');
   });
 });

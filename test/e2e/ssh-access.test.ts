@@ -8,16 +8,16 @@ import { createFleet, type Fleet, type LabHost } from '../lab/fleet.js';
 import { checkStatuses, fleetfix, hostDigest, hostResult, type CliRun } from './helpers.js';
 
 const restart = '/etc/init.d/ssh restart >/dev/null';
-/** Host -> [fault script, checks that must fail, words the audit must use]. */
+/** Host -> [fault script, checks that must fail, words the audit must use]. Root's own login fails where SSH is down (ssh-login). */
 const FAULTS: Record<string, [string, string[], RegExp[]]> = {
-  a1: ['/etc/init.d/ssh stop >/dev/null && update-rc.d ssh disable >/dev/null 2>&1', ['sshd-running', 'listening'], [/ssh is stopped, disabled at boot/, /nothing listens on tcp port 22/]],
-  a2: ['iptables -A INPUT -p tcp --dport 22 -j REJECT --reject-with tcp-reset && ip6tables -A INPUT -p tcp --dport 22 -j DROP', ['firewall'], [/iptables-nft: insert ACCEPT tcp dport 22 ahead of INPUT rule 1: .*REJECT/, /ip6tables-nft: .*DROP/]],
-  a3: ['iptables -N GUARD && iptables -A GUARD -p tcp -m multiport --dports 80,22 -j DROP && iptables -A INPUT -j GUARD', ['firewall'], [/-j GUARD -> GUARD: .*--dports 80,22 -j DROP/]],
-  a4: [`nft add table inet f && nft add chain inet f input '{ type filter hook input priority 0; policy drop; }' && nft add rule inet f input ct state established,related accept && nft add rule inet f input tcp dport 22 drop`, ['firewall'], [/nftables inet f input: insert "tcp dport 22 accept" ahead of nft inet f input handle \d+/]],
-  a5: ['iptables -A INPUT -i lo -j ACCEPT && iptables -P INPUT DROP && mkdir -p /etc/iptables && iptables-save > /etc/iptables/rules.v4', ['firewall'], [/INPUT policy DROP; save to \/etc\/iptables\/rules\.v4/]],
-  a6: [`echo 'Port 2222' > /etc/ssh/sshd_config.d/10-port.conf && ${restart}`, ['sshd-config', 'listening'], [/Port 2222 -> 22/]],
-  a7: [`echo 'ListenAddress 127.0.0.1' >> /etc/ssh/sshd_config && chmod 0775 /root && ${restart}`, ['sshd-config', 'home-dir', 'authorized-key', 'listening'], [/ListenAddress 127\.0\.0\.1:22 -> any/, /\/root: mode 0775 -> 0755/, /StrictModes refuses \/root \(writable by group or others: mode 775\)/, /listens only on loopback/]],
-  a8: [`echo 'PubkeyAuthentication no' > /etc/ssh/sshd_config.d/50-nopk.conf && ${restart}`, ['sshd-config'], [/PubkeyAuthentication no -> yes/]],
+  a1: ['/etc/init.d/ssh stop >/dev/null && update-rc.d ssh disable >/dev/null 2>&1', ['sshd-running', 'listening', 'ssh-login'], [/ssh is stopped, disabled at boot/, /nothing listens on tcp port 22/]],
+  a2: ['iptables -A INPUT -p tcp --dport 22 -j REJECT --reject-with tcp-reset && ip6tables -A INPUT -p tcp --dport 22 -j DROP', ['firewall', 'ssh-login'], [/iptables-nft: insert ACCEPT tcp dport 22 ahead of INPUT rule 1: .*REJECT/, /ip6tables-nft: .*DROP/]],
+  a3: ['iptables -N GUARD && iptables -A GUARD -p tcp -m multiport --dports 80,22 -j DROP && iptables -A INPUT -j GUARD', ['firewall', 'ssh-login'], [/-j GUARD -> GUARD: .*--dports 80,22 -j DROP/]],
+  a4: [`nft add table inet f && nft add chain inet f input '{ type filter hook input priority 0; policy drop; }' && nft add rule inet f input ct state established,related accept && nft add rule inet f input tcp dport 22 drop`, ['firewall', 'ssh-login'], [/nftables inet f input: insert "tcp dport 22 accept" ahead of nft inet f input handle \d+/]],
+  a5: ['iptables -A INPUT -i lo -j ACCEPT && iptables -P INPUT DROP && mkdir -p /etc/iptables && iptables-save > /etc/iptables/rules.v4', ['firewall', 'ssh-login'], [/INPUT policy DROP; save to \/etc\/iptables\/rules\.v4/]],
+  a6: [`echo 'Port 2222' > /etc/ssh/sshd_config.d/10-port.conf && ${restart}`, ['sshd-config', 'listening', 'ssh-login'], [/Port 2222 -> 22/]],
+  a7: [`echo 'ListenAddress 127.0.0.1' >> /etc/ssh/sshd_config && chmod 0775 /root && ${restart}`, ['sshd-config', 'home-dir', 'authorized-key', 'listening', 'ssh-login'], [/ListenAddress 127\.0\.0\.1:22 -> any/, /\/root: mode 0775 -> 0755/, /StrictModes refuses \/root \(writable by group or others: mode 775\)/, /listens only on loopback/]],
+  a8: [`echo 'PubkeyAuthentication no' > /etc/ssh/sshd_config.d/50-nopk.conf && ${restart}`, ['sshd-config', 'ssh-login'], [/PubkeyAuthentication no -> yes/]],
   a9: [`echo 'MaxStartups 1:100:1' >> /etc/ssh/sshd_config && ip6tables -A INPUT -p tcp --dport 22 -j DROP && ${restart}`, ['sshd-config', 'firewall'], [/MaxStartups 1:100:1 -> 10:30:100/, /ip6tables-nft/]],
 };
 
