@@ -73,7 +73,8 @@ ${CONFIG_FILES_FACTS}`;
     const fail = (error: string): CheckPlan => ({ ok: false, message: error, changes: [], error });
     if (first(r, 'sshd') === 'absent') return fail('sshd is not installed');
     if (first(r, 'user') === 'absent') return fail(`no such user: ${p.user}`);
-    if (r.has('invalid')) return fail(`sshd -T fails, so sshd would not start: ${(r.get('invalid') ?? []).join(' ')}`);
+    // A configuration sshd refuses is the sshd_config check's to fix; until then the per-user rules are unknown.
+    if (r.has('invalid')) return { ok: false, message: `unknown: sshd -T fails (${(r.get('invalid') ?? []).join(' ')}), so the rules for ${p.user} cannot be read until the configuration passes sshd -t`, changes: [] };
     if (r.has('too_large')) return fail(`an sshd configuration file is over the ${FILE_READ_LIMIT} bytes fleetfix reads: ${first(r, 'too_large')}`);
     const conn = connectionOf(r, p.user);
     const eff = parseEffective((r.get('effective') ?? []).join('\n'));
