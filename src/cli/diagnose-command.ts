@@ -1,4 +1,4 @@
-// fleetfix diagnose: why SSH to each host fails, seen from this machine; connects to nothing but the SSH ports.
+// fleetfix diagnose: why SSH to each host fails, seen from this machine; talks only to each host's address (SSH ports, a few usual ones, ICMP echo).
 import pLimit from 'p-limit';
 import { loadInventory, localInventory } from '../config/inventory.js';
 import { limitHosts } from '../config/limit.js';

@@ -30,6 +30,8 @@ export interface SshAccess {
   identities: string[];
   passphrase?: string;
   agent?: string;
+  /** `agent: true` was asked for (not merely an SSH_AUTH_SOCK in the environment): the agent must hold the key. */
+  agentAsked?: boolean;
   password?: string;
   jump?: JumpSpec;
 }
@@ -253,6 +255,7 @@ export function resolveHost(name: string, s: HostSettings, groups: string[], bas
     identities,
     passphrase: s.passphrase ? resolveSecret(s.passphrase, `${what} passphrase`, baseDir) : undefined,
     agent,
+    ...(s.agent === true ? { agentAsked: true } : {}),
     password: s.password ? resolveSecret(s.password, `${what} password`, baseDir) : undefined,
   };
   const fallbacks = (s.fallback ?? []).map((f, i) => resolveFallback(ssh, f, i, baseDir, what));

@@ -1,121 +1,111 @@
-// Why SSH to a host fails, seen from this machine: DNS, TCP connect, banner, host key, offered methods, our key.
+// Why SSH to a host fails, seen from this machine: DNS, TCP connect, ping and other ports, banner, host key, methods, our key.
 import { lookup } from 'node:dns/promises';
-import { isIP, connect as tcpConnect } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import ssh2, { type AnyAuthMethod, type ConnectConfig } from 'ssh2';
 import type { HostSpec } from '../config/inventory.js';
 import { hostKeyAlgorithms } from '../transport/host-key-check.js';
 import { keyTypeOf, knownKeyTypes, lookupName, verifyHostKey } from '../transport/known-hosts.js';
 import { KnownHostsStore } from '../transport/known-hosts-store.js';
-import { authMethods } from '../transport/ssh.js';
+import type { Cause } from './causes.js';
+import { ping } from './icmp.js';
+import { judge, type HandshakeSeen, type Seen } from './judge.js';
+import { checkOperator, type IdentityCheck } from './operator-key.js';
+import { findSshd, otherPorts } from './ports.js';
+import { tcpProbe } from './tcp.js';
 
 const { Client } = ssh2;
 
-export type TcpOutcome = 'open' | 'refused' | 'timeout' | 'unreachable' | 'reset' | 'not-ssh';
+/** Connections made again, one after another, when the first hung up early: enough to see whether any gets through. */
+const RETRIES = 2;
 
-/** What each probe saw; `cause` names the first thing that stands between us and a shell. */
+/** The cause, what was seen in words, and everything seen as data. */
 export interface Probe {
-  resolved?: string[];
-  tcp?: TcpOutcome;
-  banner?: string;
-  hostKey?: 'match' | 'unknown' | 'changed' | 'revoked';
-  methods?: string[];
-  keyAccepted?: boolean;
-  cause: string;
+  cause: Cause;
   detail: string;
+  seen: Seen;
 }
 
 export async function probeHost(host: HostSpec, timeoutMs: number): Promise<Probe> {
   const port = host.ssh.port;
   let address = host.address;
-  const probe: Partial<Probe> = {};
+  const seen: Seen = { at: `${address}:${port}`, user: host.ssh.user, timeoutMs, hostKeyPolicy: host.hostKeyPolicy, knownHosts: host.knownHosts };
+  const operator = checkOperator(host.ssh, Math.min(timeoutMs, 5000));
+  const done = async (): Promise<Probe> => {
+    const { issues } = await operator;
+    if (issues.length) seen.operator = issues;
+    return { ...judge(seen), seen };
+  };
   if (!isIP(address)) {
     try {
-      probe.resolved = (await lookup(address, { all: true })).map((a) => a.address);
-      address = probe.resolved[0]!;
+      address = (await lookup(address, { all: true }))[0]!.address;
+      seen.at = `${address}:${port}`;
     } catch (err) {
-      return { ...probe, cause: 'dns', detail: `${host.address} does not resolve (${(err as NodeJS.ErrnoException).code})` };
+      seen.dnsError = `${host.address} does not resolve (${(err as NodeJS.ErrnoException).code})`;
+      return done();
     }
   }
-  const { outcome, banner } = await tcpProbe(address, port, timeoutMs);
-  Object.assign(probe, { tcp: outcome, banner });
-  const at = `${address}:${port}`;
-  switch (outcome) {
-    case 'refused':
-      return { ...probe, cause: 'port-refused', detail: `${at} refused the connection (RST): sshd not running, listening on another port or address, or a firewall REJECT` };
-    case 'timeout':
-      return { ...probe, cause: 'firewall-drop-or-host-down', detail: `${at} did not answer within ${timeoutMs / 1000} s: a firewall DROP, or the host is down` };
-    case 'unreachable':
-      return { ...probe, cause: 'network-unreachable', detail: `${at}: no route (ICMP unreachable)` };
-    case 'reset':
-      return { ...probe, cause: 'connection-reset', detail: `${at} accepted, then closed before the SSH banner: MaxStartups reached, TCP wrappers, or sshd failing per connection` };
-    case 'not-ssh':
-      // sshd says so before it hangs up on a connection past its limit.
-      if (/Exceeded (PerSource)?MaxStartups/i.test(banner ?? '')) return { ...probe, cause: 'maxstartups-full', detail: `${at} answered ${JSON.stringify(banner)} and closed: sshd's ${/PerSource/i.test(banner!) ? 'PerSourceMaxStartups' : 'MaxStartups'} is full (unauthenticated connections pile up); remedy: raise MaxStartups (10:30:100), find what holds connections open, read sshd's log` };
-      return { ...probe, cause: 'not-ssh', detail: `${at} answers, but not with SSH (${JSON.stringify(banner)}): the wrong port or another service` };
+  const { socket, ...tcp } = await tcpProbe(address, port, timeoutMs, true);
+  seen.tcp = tcp;
+  const outcome = tcp.outcome;
+  if (outcome === 'not-ssh' || outcome === 'net-unreachable') return done();
+  if (outcome === 'refused' || outcome === 'timeout' || outcome === 'host-unreachable') {
+    // Where else sshd answers, and whether the host answers at all; both at once.
+    seen.otherPorts = otherPorts(host);
+    const [sshdAt, icmp] = await Promise.all([findSshd(address, seen.otherPorts, timeoutMs), outcome === 'refused' ? undefined : ping(address, timeoutMs)]);
+    seen.sshdAt = sshdAt;
+    if (icmp) seen.icmp = icmp;
+    return done();
   }
-  const ssh = await sshProbe(host, timeoutMs);
-  Object.assign(probe, ssh);
-  if (ssh.hostKey === 'changed') return { ...probe, cause: 'host-key-changed', detail: `the host key${ssh.offeredType ? ` (${ssh.offeredType})` : ''} does not match known_hosts${ssh.knownTypes?.length ? ` (which holds ${ssh.knownTypes.join(', ')} for it)` : ''}: a reinstalled host or a man-in-the-middle; fleetfix will not log in` };
-  if (ssh.hostKey === 'revoked') return { ...probe, cause: 'host-key-revoked', detail: 'the host key is marked @revoked in known_hosts: fleetfix will not log in' };
-  if (ssh.hostKey === 'unknown' && host.hostKeyPolicy === 'strict') return { ...probe, cause: 'host-key-unknown', detail: `the host key is not in ${host.knownHosts} (host_key_policy: strict)` };
-  if (ssh.methods && !ssh.methods.includes('publickey') && !ssh.keyAccepted) return { ...probe, cause: 'pubkey-disabled', detail: `sshd offers ${ssh.methods.join(', ') || 'nothing'}, not publickey: PubkeyAuthentication no, or AuthenticationMethods` };
-  if (ssh.keyAccepted === false) return { ...probe, cause: 'key-not-accepted', detail: `our key was not accepted for ${host.ssh.user}: the key is missing from authorized_keys, or ~/.ssh / authorized_keys have modes or an owner sshd's StrictModes refuses, or AllowUsers` };
-  // sshd sent its banner, then hung up in the key exchange: what MaxStartups does to a connection past its limit.
-  if (ssh.error && /lost before handshake|ECONNRESET|closed/i.test(ssh.error)) return { ...probe, cause: 'dropped-in-key-exchange', detail: `${at} sent its banner, then closed the connection before authentication (${ssh.error}): sshd's MaxStartups or PerSourceMaxStartups is full (unauthenticated connections pile up), or sshd fails per connection; remedy: raise MaxStartups (10:30:100), find what holds connections open, read sshd's log` };
-  if (ssh.error) return { ...probe, cause: 'ssh-error', detail: ssh.error };
-  return { ...probe, cause: 'ok', detail: `SSH works: ${probe.banner}` };
+  if (outcome === 'reset') {
+    seen.retries = [];
+    for (let i = 0; i < RETRIES && !seen.retries.some((r) => r.outcome === 'open'); i++) seen.retries.push(await tcpProbe(address, port, timeoutMs));
+    return done();
+  }
+  const { identities } = await operator;
+  seen.handshakes = [await handshake(host, address, identities, timeoutMs, socket)];
+  // Hung up before authentication: try again, a bounded number of times, to see whether others get through.
+  for (let i = 0; i < RETRIES && closedEarly(seen.handshakes.at(-1)!); i++) seen.handshakes.push(await handshake(host, address, identities, timeoutMs));
+  return done();
 }
 
-function tcpProbe(address: string, port: number, timeoutMs: number): Promise<{ outcome: TcpOutcome; banner?: string }> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ host: address, port });
-    let connected = false;
-    let data = '';
-    const done = (outcome: TcpOutcome, banner?: string) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ outcome, banner });
-    };
-    const timer = setTimeout(() => (connected ? done(data ? 'not-ssh' : 'reset', data || undefined) : done('timeout')), timeoutMs);
-    socket.on('connect', () => {
-      connected = true;
-    });
-    socket.on('data', (d: Buffer) => {
-      data += d.toString('latin1');
-      const line = data.split(/\r?\n/)[0]!;
-      if (data.includes('\n') || data.length > 255) done(line.startsWith('SSH-') ? 'open' : 'not-ssh', line.slice(0, 80));
-    });
-    socket.on('error', (e: NodeJS.ErrnoException) => {
-      if (connected) return done('reset');
-      done(e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH' ? 'unreachable' : 'timeout');
-    });
-    socket.on('close', () => (connected ? done(data.startsWith('SSH-') ? 'open' : 'reset', data.split(/\r?\n/)[0] || undefined) : undefined));
-  });
+function closedEarly(h: HandshakeSeen): boolean {
+  return !!h.error && /lost before handshake|ECONNRESET|EPIPE|closed/i.test(h.error) && !h.methods && h.keyAccepted === undefined && !h.hostKey;
 }
 
 /** One SSH handshake: the host key's verdict, the methods the server offers, and whether our credentials get in. */
-type SshSeen = Pick<Probe, 'hostKey' | 'methods' | 'keyAccepted'> & { error?: string; offeredType?: string; knownTypes?: string[] };
-
-function sshProbe(host: HostSpec, timeoutMs: number): Promise<SshSeen> {
+function handshake(host: HostSpec, address: string, identities: IdentityCheck[], timeoutMs: number, sock?: Socket): Promise<HandshakeSeen> {
   const store = KnownHostsStore.forPath(host.knownHosts);
   const names = [lookupName(host.address, host.ssh.port), ...(host.name !== host.address ? [lookupName(host.name, host.ssh.port)] : [])];
   const knownTypes = knownKeyTypes(store.index(), names);
   const serverHostKey = hostKeyAlgorithms(knownTypes);
-  const out: SshSeen = { knownTypes };
-  const queue: AnyAuthMethod[] = [{ type: 'none', username: host.ssh.user }, ...authMethods(host.ssh, [])];
+  const out: HandshakeSeen = { knownTypes };
+  const access = host.ssh;
+  // Each usable identity file, then the agent, then a password: the file that gets in is known by its place.
+  const queue: { method: AnyAuthMethod; identity?: string }[] = [
+    { method: { type: 'none', username: access.user } },
+    ...identities.flatMap((i) => (i.key ? [{ method: { type: 'publickey', username: access.user, key: i.key } as AnyAuthMethod, identity: i.path }] : [])),
+    ...(access.agent ? [{ method: { type: 'agent', username: access.user, agent: access.agent } as AnyAuthMethod }] : []),
+    ...(access.password !== undefined ? [{ method: { type: 'password', username: access.user, password: access.password } as AnyAuthMethod }] : []),
+  ];
+  let current: string | undefined;
   return new Promise((resolve) => {
     const client = new Client();
     const finish = () => {
       clearTimeout(timer);
       client.destroy();
+      sock?.destroy();
       resolve(out);
     };
     const timer = setTimeout(() => {
       out.error ??= `no SSH handshake within ${timeoutMs / 1000} s`;
       finish();
     }, timeoutMs);
+    client.on('greeting', (text: string) => {
+      out.greeting = text.trim().slice(0, 200);
+    });
     client.on('ready', () => {
       out.keyAccepted = true;
+      if (current) out.acceptedIdentity = current;
       finish();
     });
     client.on('error', (err: Error & { level?: string }) => {
@@ -124,9 +114,8 @@ function sshProbe(host: HostSpec, timeoutMs: number): Promise<SshSeen> {
       finish();
     });
     const config: ConnectConfig = {
-      host: host.address,
-      port: host.ssh.port,
-      username: host.ssh.user,
+      ...(sock ? { sock } : { host: address, port: access.port }),
+      username: access.user,
       readyTimeout: timeoutMs,
       // Known key types first, then the rest: a server offering only another type shows that key, judged changed.
       algorithms: { serverHostKey: serverHostKey as never },
@@ -138,7 +127,9 @@ function sshProbe(host: HostSpec, timeoutMs: number): Promise<SshSeen> {
       },
       authHandler: (methodsLeft: string[] | null, _partial: boolean | null, next: (m: AnyAuthMethod | false) => void) => {
         if (methodsLeft && !out.methods) out.methods = methodsLeft;
-        next(queue.shift() ?? false);
+        const step = queue.shift();
+        current = step?.identity;
+        next(step?.method ?? false);
       },
     } as ConnectConfig;
     client.connect(config);

@@ -89,6 +89,7 @@ function hostDetails(h: HostResult, command: RunResult['command']): string {
   if (h.error) out.push(`<p class="error">${text(h.error)}</p>`);
   if (h.attempts?.length) out.push(`<ul class="attempts">${h.attempts.map((a) => `<li><b>${text(a.access)}</b>: ${text(a.error)}</li>`).join('')}</ul>`);
   if (h.diagnosis) out.push(`<p class="diagnosis"><b>diagnosis</b> <code>${text(h.diagnosis.cause)}</code>: ${text(h.diagnosis.detail)}</p>`);
+  if (h.diagnosis?.remedy) out.push(`<p class="remedy"><b>remedy</b> ${text(h.diagnosis.remedy)}</p>`);
   const shown = h.checks.filter((c) => c.status !== 'pass' || c.findings?.length);
   if (shown.length) out.push(`<ul class="checks">${shown.map((c) => checkDetails(c, command)).join('')}</ul>`);
   return out.join('');

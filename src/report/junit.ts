@@ -68,7 +68,7 @@ function hostSuite(h: HostResult, command: RunResult['command']): Element {
 function accessCase(h: HostResult): Element {
   const message = safe(h.error ?? (h.diagnosis ? `${h.diagnosis.cause}: ${h.diagnosis.detail}` : h.status));
   // The ways in that failed and the diagnosis, one per line.
-  const story = [...(h.attempts ?? []).map((a) => `${safe(a.access)}: ${safe(a.error)}`), ...(h.diagnosis ? [`diagnosis: ${safe(h.diagnosis.cause)}: ${safe(h.diagnosis.detail)}`] : [])].join('\n');
+  const story = [...(h.attempts ?? []).map((a) => `${safe(a.access)}: ${safe(a.error)}`), ...(h.diagnosis ? [`diagnosis: ${safe(h.diagnosis.cause)}: ${safe(h.diagnosis.detail)}`] : []), ...(h.diagnosis?.remedy ? [`remedy: ${safe(h.diagnosis.remedy)}`] : [])].join('\n');
   const testcase: Element = { '@classname': safe(h.name), '@name': 'access' };
   if (accessErrs(h)) testcase.error = { '@message': message, '@type': h.status, '#text': story };
   else testcase['system-out'] = story || message;

@@ -23,6 +23,8 @@ export interface CheckResult {
 export interface Diagnosis {
   cause: string;
   detail: string;
+  /** What to do about the cause: one sentence, the same for every host with that cause. */
+  remedy?: string;
 }
 
 export interface HostResult {

@@ -50,6 +50,7 @@ function hostDetails(h: HostResult, command: Command, opts: TextOptions): string
   if (h.error && !h.attempts) lines.push(`  ${safe(h.error)}`);
   for (const a of h.attempts ?? []) lines.push(`  ${safe(a.access)}: ${safe(a.error)}`);
   if (h.diagnosis) lines.push(`  diagnosis: ${safe(h.diagnosis.cause)}: ${safe(h.diagnosis.detail)}`);
+  if (h.diagnosis?.remedy) lines.push(`  remedy: ${safe(h.diagnosis.remedy)}`);
   for (const c of shown) {
     const label = c.kind === 'handler' ? `handler ${safe(c.id)}` : safe(c.id);
     const title = c.title === c.id ? '' : ` ${safe(c.title)}`;
@@ -74,7 +75,7 @@ function summaryLine(run: RunResult, style: Style): string {
   return `${s.hosts} host${s.hosts === 1 ? '' : 's'}: ${parts.join(', ') || 'none'}; ${s.changes} change${s.changes === 1 ? '' : 's'} ${verb}${findings}`;
 }
 
-/** diagnose: one line per host, the cause and what it means; the summary counts hosts by cause, "ok" first. */
+/** diagnose: one line per host, the cause and what it means; the summary counts hosts by cause, "ok" first, then each cause's remedy once. */
 export function renderDiagnosis(run: RunResult, style: Style): string {
   const rows = run.hosts.map((h) => [h.name, h.address, h.diagnosis?.cause ?? '-', h.diagnosis?.detail ?? h.error ?? ''].map(safe));
   const header = ['HOST', 'ADDRESS', 'CAUSE', 'DETAIL'];
@@ -84,5 +85,7 @@ export function renderDiagnosis(run: RunResult, style: Style): string {
   for (const r of rows) byCause.set(r[2]!, (byCause.get(r[2]!) ?? 0) + 1);
   const counts = [...byCause].map(([cause, n]) => `${n} ${cause === 'ok' ? style.good(cause) : style.bad(cause)}`);
   const hosts = `${run.hosts.length} host${run.hosts.length === 1 ? '' : 's'}`;
-  return `${[style.bold(line(header, (t) => t)), ...rows.map((r) => line(r, r[2] === 'ok' ? style.good : style.bad))].join('\n')}\n\n${hosts}: ${counts.join(', ')}\n`;
+  const remedies = new Map(run.hosts.flatMap((h) => (h.diagnosis?.remedy && h.diagnosis.cause !== 'ok' ? [[safe(h.diagnosis.cause), safe(h.diagnosis.remedy)] as const] : [])));
+  const remedyLines = [...remedies].map(([cause, remedy]) => `  ${style.bad(cause)}: ${remedy}`);
+  return `${[style.bold(line(header, (t) => t)), ...rows.map((r) => line(r, r[2] === 'ok' ? style.good : style.bad))].join('\n')}\n\n${hosts}: ${counts.join(', ')}\n${remedyLines.length ? `\nremedies:\n${remedyLines.join('\n')}\n` : ''}`;
 }

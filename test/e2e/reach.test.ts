@@ -15,17 +15,17 @@ const restart = '/etc/init.d/ssh restart >/dev/null';
 const HOSTS: Record<string, [string, string, string]> = {
   r1: ['/etc/init.d/ssh stop >/dev/null', 'port-refused', 'console'],
   r2: ['iptables -A INPUT -p tcp --dport 22 -j REJECT --reject-with tcp-reset', 'port-refused', 'console'],
-  r3: ['iptables -A INPUT -p tcp --dport 22 -j DROP', 'firewall-drop-or-host-down', 'console'],
-  r4: [`echo 'Port 2222' > /etc/ssh/sshd_config.d/10-port.conf && ${restart}`, 'port-refused', 'fallback 1 (port 2222)'],
+  r3: ['iptables -A INPUT -p tcp --dport 22 -j DROP', 'firewall-drop', 'console'],
+  r4: [`echo 'Port 2222' > /etc/ssh/sshd_config.d/10-port.conf && ${restart}`, 'sshd-on-other-port', 'fallback 1 (port 2222)'],
   r5: [`echo 'ListenAddress 127.0.0.1' >> /etc/ssh/sshd_config && ${restart}`, 'port-refused', 'console'],
   r6: [`echo 'PubkeyAuthentication no' > /etc/ssh/sshd_config.d/50-nopk.conf && ${restart}`, 'pubkey-disabled', 'console'],
   r7: ['rm /root/.ssh/authorized_keys', 'key-not-accepted', 'console'],
-  r8: ['iptables -A INPUT -p tcp --dport 22 -j DROP && chmod 0777 /root/.ssh', 'firewall-drop-or-host-down', 'console'],
+  r8: ['iptables -A INPUT -p tcp --dport 22 -j DROP && chmod 0777 /root/.ssh', 'firewall-drop', 'console'],
   r9: ['/etc/init.d/ssh stop >/dev/null', 'port-refused', 'none'],
-  r10: [`echo 'Port 2200' > /etc/ssh/sshd_config.d/10-port.conf && ${restart} && chmod 0666 /root/.ssh/authorized_keys`, 'port-refused', 'console'],
+  r10: [`echo 'Port 2200' > /etc/ssh/sshd_config.d/10-port.conf && ${restart} && chmod 0666 /root/.ssh/authorized_keys`, 'sshd-on-other-port', 'console'],
   r11: [':', 'ok', 'ssh'],
   r12: ['iptables -A INPUT -s 198.18.0.0/16 -p tcp --dport 22 -j ACCEPT', 'ok', 'ssh'],
-  r13: [':', 'firewall-drop-or-host-down', 'fallback 1 (via JUMP)'],
+  r13: [':', 'firewall-drop', 'fallback 1 (via JUMP)'],
 };
 
 let fleet: Fleet;
@@ -63,7 +63,7 @@ describe('reach the unreachable: diagnose, fall back, fix, verify', { timeout: 9
     assert.equal(run.code, 3, run.stderr);
     for (const h of fleet.hosts) assert.equal(hostResult(run, h.name).diagnosis?.cause, HOSTS[h.name]![1], h.name);
     const text = await fleetfix(['diagnose', '-i', inventory, 'r3', 'r6']);
-    assert.match(text.stdout, /^r3\s+\S+\s+firewall-drop-or-host-down\s+.*did not answer within 3 s/m);
+    assert.match(text.stdout, /^r3\s+\S+\s+firewall-drop\s+.*did not answer within 3 s, yet the host answers ping/m);
     assert.match(text.stdout, /^r6\s+\S+\s+pubkey-disabled\s+sshd offers password, not publickey/m);
     assert.doesNotMatch(text.stdout, /^r1\s/m);
   });

@@ -210,10 +210,11 @@ describe('ssh transport on a real sshd', { timeout: 300_000 }, () => {
     assert.equal(hostResult(audit, 'h1').checks[0]!.status, 'pass');
   });
 
-  it('audit reports a refused port as unreachable with a diagnosis', async () => {
+  it('audit reports a refused port as unreachable with a diagnosis: sshd answers on 22, not the 2999 asked for', async () => {
     const inventory = inventoryWith('inventory.refused.yml', (t) => t.replace('  user: root', '  user: root\n  port: 2999'));
     const audit = await fleetfix(['audit', '-i', inventory, MINIMAL, '--output', 'json']);
     assert.equal(audit.code, 3);
-    assert.equal(hostResult(audit, 'h1').diagnosis?.cause, 'port-refused');
+    assert.equal(hostResult(audit, 'h1').diagnosis?.cause, 'sshd-on-other-port');
+    assert.match(hostResult(audit, 'h1').diagnosis!.detail, /:2999 refused the connection, but sshd answers on port 22 \("SSH-2\.0-/);
   });
 });

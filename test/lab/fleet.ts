@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 export const LAB_ROOT = '/var/tmp/fleetfix-lab';
 const LAB_SH = fileURLToPath(new URL('./lab.sh', import.meta.url));
 const SYSTEMD_SH = fileURLToPath(new URL('./systemd.sh', import.meta.url));
-const TOOLS: Record<string, string> = { sshd: 'openssh-server', ssh: 'openssh-client', iptables: 'iptables', nft: 'nftables', socat: 'socat', ip: 'iproute2', nsenter: 'util-linux', 'ssh-keygen': 'openssh-client', sudo: 'sudo' };
+const TOOLS: Record<string, string> = { sshd: 'openssh-server', ssh: 'openssh-client', iptables: 'iptables', nft: 'nftables', socat: 'socat', ip: 'iproute2', nsenter: 'util-linux', 'ssh-keygen': 'openssh-client', sudo: 'sudo', ping: 'iputils-ping' };
 /** What the systemd kind needs besides: its hosts boot with systemd-nspawn from a base built by mmdebstrap. */
 const SYSTEMD_TOOLS: Record<string, string> = { 'systemd-nspawn': 'systemd-container', mmdebstrap: 'mmdebstrap' };
 
