@@ -126,15 +126,13 @@ describe('diagnose names the cause and its remedy for every fault of the lab cor
     assert.notEqual((await ssh(join(keys, 'locked'))).code, 0, 'BatchMode: no passphrase to give');
   });
 
-  it('names each cause, with its remedy, and prints the table', async (t) => {
+  it('names each cause, with its remedy, and prints the table', async () => {
     const diagnose = await fleetfix(['diagnose', '-i', inventory, '--output', 'json'], { env: env(), timeoutMs: 120_000 });
     assert.equal(diagnose.code, 3, diagnose.stderr);
     const rows = fleet.hosts.map((h) => {
       const d = hostResult(diagnose, h.name).diagnosis!;
       return { host: h.name, fault: CORPUS[h.name]![0], expected: CORPUS[h.name]![2], cause: d.cause, detail: d.detail, remedy: d.remedy ?? '' };
     });
-    const width = (k: 'fault' | 'cause') => Math.max(...rows.map((r) => r[k].length));
-    t.diagnostic(`diagnosis table (${rows.length} faults):\n${rows.map((r) => `${r.fault.padEnd(width('fault'))}  ${r.cause.padEnd(width('cause'))}  ${r.remedy}`).join('\n')}`);
     process.stdout.write(`\nFAULT | CAUSE | REMEDY\n${rows.map((r) => `${r.fault} | ${r.cause} | ${r.remedy}`).join('\n')}\n\n`);
     for (const r of rows) {
       assert.equal(r.cause, r.expected, `${r.host} (${r.fault}): ${r.detail}`);
