@@ -14,7 +14,8 @@
 # console on 127.0.0.1:CONSOLE_PORT (socat + nsenter).
 set -euo pipefail
 
-die() { echo "lab: $*" >&2; exit 1; }
+# shellcheck source=common.sh
+. "$(cd "$(dirname "$0")" && pwd)/common.sh"
 [ "$(id -u)" = 0 ] || die "the lab fleet needs root (network and mount namespaces); run as root"
 
 host_env() { # DIR -> sets NS, MNT, UTS
@@ -107,12 +108,7 @@ host_up() {
     "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" \
     "EXEC:$login_cmd,pty,setsid,ctty,stderr,sane" </dev/null >/dev/null 2>&1 &
   echo $! > "$dir/console.pid"
-  # Bounded wait for the console listener: 50 x 0.1 s.
-  for _ in $(seq 50); do
-    socat -u OPEN:/dev/null "TCP:127.0.0.1:$port" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  die "console of $name did not listen on 127.0.0.1:$port"
+  wait_console "$name" "$port"
 }
 
 host_down() {

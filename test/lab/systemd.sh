@@ -18,7 +18,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 BASE_CACHE=/var/tmp/fleetfix-systemd-base
 BOOT_TIMEOUT=120
 
-die() { echo "lab: $*" >&2; exit 1; }
+# shellcheck source=common.sh
+. "$(cd "$(dirname "$0")" && pwd)/common.sh"
 [ "$(id -u)" = 0 ] || die "the lab fleet needs root; run as root"
 
 cgroup_root() {
@@ -144,11 +145,7 @@ EOF
   setsid socat -lf "$dir/console.log" "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" "FILE:$dir/console,rawer" </dev/null >/dev/null 2>&1 &
   echo $! > "$dir/console.pid"
   wait_running "$dir"
-  for _ in $(seq 50); do
-    socat -u OPEN:/dev/null "TCP:127.0.0.1:$port" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  die "console of $name did not listen on 127.0.0.1:$port"
+  wait_console "$name" "$port"
 }
 
 host_down() {
