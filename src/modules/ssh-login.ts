@@ -13,7 +13,7 @@ const params = z.strictObject({
 });
 type Params = z.output<typeof params>;
 
-/** Waits before each new attempt while the port refuses. */
+/** Waits before each new attempt while the port refuses or sshd hangs up before authentication. */
 const REFUSED_RETRY_MS = [100, 200, 400, 800];
 
 export const sshLoginModule = defineModule({
@@ -33,9 +33,10 @@ export const sshLoginModule = defineModule({
         return { code: 0, stdout: 'login=ok\n', stderr: '' };
       } catch (err) {
         if (!(err instanceof TransportError)) throw err;
-        // Right after apply restarted sshd, the port may refuse for a moment.
+        // Right after apply restarted sshd, the port may refuse for a moment; and a low MaxStartups may drop this
+        // login while fleetfix's own session, beside it, is still counted as unauthenticated. A few tries decide.
         const wait = REFUSED_RETRY_MS[attempt];
-        if (err.kind === 'connect-refused' && wait !== undefined && !signal?.aborted) {
+        if ((err.kind === 'connect-refused' || err.kind === 'connection-lost') && wait !== undefined && !signal?.aborted) {
           await new Promise((resolve) => setTimeout(resolve, wait));
           continue;
         }
