@@ -19,7 +19,8 @@ export function acquireScript(runId: string, leaseS: number, waitS: number): str
     'while :; do',
     `  ff_now=$(date +%s)`,
     // The lease appears whole, its owner in it (a rename), or not at all.
-    `  ff_new=$ff_lock.new.$$; rm -rf "$ff_new"; mkdir -m 0700 "$ff_new" && printf '%s %s\\n' ${shq(runId)} "$((ff_now + ${leaseS}))" > "$ff_new/owner"`,
+    // A leftover of this pid (a run killed here before) is removed; none there costs no process.
+    `  ff_new=$ff_lock.new.$$; [ ! -e "$ff_new" ] || rm -rf "$ff_new"; mkdir -m 0700 "$ff_new" && printf '%s %s\\n' ${shq(runId)} "$((ff_now + ${leaseS}))" > "$ff_new/owner"`,
     `  if mv -T "$ff_new" "$ff_lock" 2>/dev/null; then exit 0; fi; rm -rf "$ff_new"`,
     `  ff_run=; ff_until=0; read -r ff_run ff_until 2>/dev/null < "$ff_lock/owner" || true`,
     `  if [ "$ff_run" = ${shq(runId)} ]; then exit 0; fi`,

@@ -72,7 +72,9 @@ export async function planHost(session: HostSession, progress: ProgressSink, con
   }
   progress.phase(host.name, 'checking');
   try {
-    session.checks = await gatherAndPlan(session.transport!, job.checks, session.lease && acquireScript(session.lease.runId, session.lease.seconds, session.lease.waitS), runProbes(job.checks, host, session.abort.signal));
+    // Connected over the primary path, the engine's own login answers a probe that would make the same login again.
+    const primary = host.transport === 'ssh' && session.transport!.access === host.ssh.label ? Promise.resolve(undefined) : undefined;
+    session.checks = await gatherAndPlan(session.transport!, job.checks, session.lease && acquireScript(session.lease.runId, session.lease.seconds, session.lease.waitS), runProbes(job.checks, host, session.abort.signal, primary));
     const handlers = await preflightAndHandlers(session);
     result.checks = [...session.checks.map(planResult), ...handlers];
   } catch (err) {
@@ -142,9 +144,10 @@ export async function applyHost(session: HostSession, progress: ProgressSink, co
     if (!failed) expectAnswers(ran, scripts.length + handlerGathers.length);
     const handlers = await runHandlers(session, failed, progress, failed ? [] : planWith(mayNotify, ran.slice(scripts.length)));
     progress.phase(job.host.name, 'verifying');
-    // The re-check and a fresh login go side by side.
+    // The re-check and a fresh login go side by side; a probe the re-check would make as that same login takes its outcome.
     const verify = applied.length > 0 && job.host.transport === 'ssh';
-    const [, loginFailure] = await Promise.all([recheck(session), verify ? loginFails(session) : undefined]);
+    const login = verify ? loginFails(session) : undefined;
+    const [, loginFailure] = await Promise.all([recheck(session, login), login]);
     if (verify && loginFailure) await closeTheLoop(session, applied, handlers, loginFailure);
     await confirm(session, runId);
   } catch (err) {
@@ -301,8 +304,8 @@ async function runHandlers(session: HostSession, anyFailed: boolean, progress: P
 }
 
 /** After the fixes and handlers, every check again: fixes must hold; observations get their new reading. */
-async function recheck(session: HostSession): Promise<void> {
-  const again = await gatherAndPlan(session.transport!, session.job.checks, undefined, runProbes(session.job.checks, session.job.host, session.abort.signal));
+async function recheck(session: HostSession, login?: Promise<TransportError | undefined>): Promise<void> {
+  const again = await gatherAndPlan(session.transport!, session.job.checks, undefined, runProbes(session.job.checks, session.job.host, session.abort.signal, login));
   const results = new Map(session.result.checks.map((c) => [c.id, c]));
   for (const { prepared, plan } of again) {
     const r = results.get(prepared.step.id)!;

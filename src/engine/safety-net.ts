@@ -55,10 +55,12 @@ export function guardedChange(change: string, undo: string, summary: string, ste
  */
 export function disarmScript(runId: string): string {
   const fired = `{ echo 'the safety net fired before fleetfix confirmed: the changes were undone' >&2; exit 4; }`;
+  // Files are read with the shell's read (no process): the net's own files, one line each.
   return [
-    `[ "$(cat ${NET_DIR}/run 2>/dev/null)" = ${shq(runId)} ] || ${fired}`,
+    `ff_run=; read -r ff_run 2>/dev/null < ${NET_DIR}/run || true`,
+    `[ "$ff_run" = ${shq(runId)} ] || ${fired}`,
     `mkdir ${NET_DIR}/claimed 2>/dev/null || ${fired}`,
-    `ff_timer=$(cat ${NET_DIR}/timer 2>/dev/null || true)`,
+    `ff_timer=; read -r ff_timer 2>/dev/null < ${NET_DIR}/timer || true`,
     `if [ "$ff_timer" = systemd ]; then systemctl stop ${UNIT}.timer ${UNIT}.service 2>/dev/null || true`,
     `elif [ -n "$ff_timer" ]; then kill -TERM -- "-$ff_timer" 2>/dev/null || kill -TERM "$ff_timer" 2>/dev/null || true; fi`,
     `rm -rf ${NET_DIR}`,

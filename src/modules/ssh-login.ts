@@ -16,6 +16,11 @@ type Params = z.output<typeof params>;
 /** Waits before each new attempt while the port refuses or sshd hangs up before authentication. */
 const REFUSED_RETRY_MS = [100, 200, 400, 800];
 
+/** The facts of a login that worked, or that failed with `err`. */
+function loginFacts(err?: TransportError) {
+  return err ? { code: 0, stdout: `login=failed\nkind=${err.kind}\nwhy=${err.message.replace(/\n/g, ' ')}\n`, stderr: '' } : { code: 0, stdout: 'login=ok\n', stderr: '' };
+}
+
 export const sshLoginModule = defineModule({
   name: 'ssh_login',
   summary: "check only: a fresh SSH login as the user with the operator's key works (authentication only, nothing run)",
@@ -30,7 +35,7 @@ export const sshLoginModule = defineModule({
       try {
         const session = await connectSsh({ ...host, become: undefined }, access, signal);
         await session.close();
-        return { code: 0, stdout: 'login=ok\n', stderr: '' };
+        return loginFacts();
       } catch (err) {
         if (!(err instanceof TransportError)) throw err;
         // Right after apply restarted sshd, the port may refuse for a moment; and a low MaxStartups may drop this
@@ -40,9 +45,14 @@ export const sshLoginModule = defineModule({
           await new Promise((resolve) => setTimeout(resolve, wait));
           continue;
         }
-        return { code: 0, stdout: `login=failed\nkind=${err.kind}\nwhy=${err.message.replace(/\n/g, ' ')}\n`, stderr: '' };
+        return loginFacts(err);
       }
     }
+  },
+  /** The inventory's own user and port, keys only (no password), with no sudo in between: the engine's login is this one. */
+  probeByLogin(p: Params, host) {
+    const same = p.user === host.ssh.user && (p.port ?? host.ssh.port) === host.ssh.port && !host.ssh.password && (host.become !== 'sudo' || p.user === 'root');
+    return same ? loginFacts : undefined;
   },
   plan(p: Params, facts): CheckPlan {
     const r = parseRecords(facts.stdout);

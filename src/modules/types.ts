@@ -1,7 +1,7 @@
 // The module contract: gather facts with one shell script, plan changes with a pure function; the engine alone applies.
 import type { z } from 'zod';
 import type { HostSpec } from '../config/inventory.js';
-import type { ExecResult } from '../transport/types.js';
+import type { ExecResult, TransportError } from '../transport/types.js';
 
 /** One change a fix makes. `script` is run by the engine on apply (sh, on stdin); it never runs in a dry run. */
 export interface Change {
@@ -39,6 +39,12 @@ export interface ModuleDef<P = unknown> {
    * runs this beside the host's scripts. A check whose facts come from here must pass after apply for the host to be fixed.
    */
   probe?(params: P, host: HostSpec, signal?: AbortSignal): Promise<ExecResult>;
+  /**
+   * Where the probe is the very login the engine makes itself (a key login as the inventory's user, on its port, over
+   * its primary path): the facts for that login's outcome (`failure` undefined when it worked), so that the engine's
+   * own login answers the probe instead of a second, identical one. Undefined where the probe asks something else.
+   */
+  probeByLogin?(params: P, host: HostSpec): ((failure?: TransportError) => ExecResult) | undefined;
   /** Pure: decide from the facts what (if anything) must change. */
   plan(params: P, facts: ExecResult): CheckPlan;
 }
