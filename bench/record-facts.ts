@@ -1,5 +1,5 @@
-// Records what the ssh-access checks gather on a real lab host, healthy and broken, for the simulated fleet of
-// the scale benchmark (bench/scale.ts). Run as root: npm run bench:record
+// Records what the ssh-access checks gather on a real lab host, healthy and broken, for the simulated host
+// (test/fake/sim-host.ts) of the engine's unit tests and the scale benchmark. Run as root: npm run bench:record
 import { writeFileSync } from 'node:fs';
 import { loadInventory } from '../src/config/inventory.js';
 import { loadPlaybook } from '../src/config/playbook.js';
@@ -8,6 +8,7 @@ import { execBatch } from '../src/engine/batch.js';
 import { prepareJobs } from '../src/engine/prepare.js';
 import { modules } from '../src/modules/registry.js';
 import { CommandTransport } from '../src/transport/command.js';
+import { RECORDED_FACTS } from '../test/fake/sim-host.js';
 import { createFleet } from '../test/lab/fleet.js';
 
 export const BROKEN = "echo 'MaxStartups 1:100:1' >> /etc/ssh/sshd_config && /etc/init.d/ssh restart >/dev/null && chmod 0777 /root/.ssh && iptables -A INPUT -p tcp --dport 22 -j DROP";
@@ -21,12 +22,13 @@ try {
   const states: Record<string, Record<string, { code: number; stdout: string; stderr: string }>> = {};
   for (const job of jobs) {
     const transport = CommandTransport.exec(job.host.exec!, 30_000);
-    const steps = [...job.checks, ...job.handlers].filter((s) => !s.skip);
+    // A check whose facts come from this machine (a probe: ssh_login's login) has nothing to record on the host.
+    const steps = [...job.checks, ...job.handlers].filter((s) => !s.skip && !s.module.probe);
     const facts = await execBatch(transport, steps.map((s) => s.module.gather(s.params)), { stopOnError: false });
     states[job.host.name] = Object.fromEntries(steps.map((s, i) => [s.step.id, facts[i]!]));
   }
   const out = { recorded: new Date().toISOString(), vars: { authorized_key: fleet.operatorPublicKey }, states };
-  writeFileSync(new URL('./fixtures/ssh-access-facts.json', import.meta.url), `${JSON.stringify(out, null, 1)}\n`);
+  writeFileSync(RECORDED_FACTS, `${JSON.stringify(out, null, 1)}\n`);
   process.stdout.write(`recorded ${Object.keys(states.healthy!).length} checks, healthy and broken\n`);
 } finally {
   await fleet.destroy();

@@ -1,26 +1,24 @@
-// The engine alone at 1,000 and 10,000 hosts: a simulated fleet answers with facts recorded on a real lab host
-// (bench/fixtures/ssh-access-facts.json), after a round trip of RTT +- jitter. Each configuration runs in a child
-// process of its own, so that its peak RSS is its own.
+// The engine alone at 1,000 and 10,000 hosts: a simulated fleet (test/fake/sim-host.ts) answers with facts recorded on
+// a real lab host, the lease and the safety net included, after a round trip of RTT +- jitter. The ssh_login check is
+// left out (its facts are a real login from this machine). Each configuration runs in a child process of its own, so
+// that its peak RSS is its own.
 //   npm run bench:scale -- [--hosts 1000,10000] [--forks 50,500,1000] [--rtt 30] [--jitter 10] [--broken 0.3]
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { PlainProgress } from '../src/cli/progress.js';
 import { DEFAULT_PLAYBOOK } from '../src/cli/run-command.js';
-import type { HostSpec } from '../src/config/inventory.js';
 import { loadPlaybook } from '../src/config/playbook.js';
 import type { ConnectFn } from '../src/engine/connect.js';
 import { prepareJobs } from '../src/engine/prepare.js';
 import { FleetRun } from '../src/engine/run.js';
 import { modules } from '../src/modules/registry.js';
 import { runResult } from '../src/report/model.js';
-import { DEFAULT_MAX_OUTPUT_BYTES } from '../src/transport/output-cap.js';
-import type { ExecResult, Transport } from '../src/transport/types.js';
+import { loadRecorded, SimHost, simJobs, simSpecs } from '../test/fake/sim-host.js';
 
-type Facts = Record<string, ExecResult>;
-const recorded = JSON.parse(readFileSync(new URL('./fixtures/ssh-access-facts.json', import.meta.url), 'utf8')) as { vars: Record<string, string>; states: Record<'healthy' | 'broken', Facts> };
+const recorded = loadRecorded();
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,66 +27,18 @@ function arg(name: string, fallback: string): string {
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * A host that answers fleetfix's batched scripts: a step's gather script with the recorded facts of the host's
- * current state, any other script (a preflight, a fix, a handler) with success. A batch that stops at the first
- * failure applies fixes: the host is healthy from then on.
- */
-class SimTransport implements Transport {
-  readonly access = 'sim';
-  constructor(
-    private state: 'healthy' | 'broken',
-    private readonly gathers: Map<string, string>,
-    private readonly latency: () => number,
-  ) {}
-
-  async exec(script: string): Promise<ExecResult> {
-    await delay(this.latency());
-    const marker = /@@fleetfix:[0-9a-f]+/.exec(script)![0];
-    const scripts = script.split(`${marker}:begin:`).slice(1).map((part) => part.slice(part.indexOf('\n(\n') + 3, part.indexOf('\n)\nff_rc=$?')));
-    const outputs = scripts.map((s) => {
-      const id = this.gathers.get(s);
-      return id ? recorded.states[this.state][id]! : { code: 0, stdout: '', stderr: '' };
-    });
-    if (script.includes('] || exit 0;')) this.state = 'healthy';
-    return {
-      code: 0,
-      stdout: outputs.map((o, i) => `${o.stdout}\n${marker}:end:${i}:${o.code}\n`).join(''),
-      stderr: outputs.map((o, i) => `\n${marker}:begin:${i}\n${o.stderr}\n${marker}:end:${i}\n`).join(''),
-    };
-  }
-
-  async close(): Promise<void> {}
-}
-
 async function one(hosts: number, forks: number, command: 'audit' | 'apply', rtt: number, jitter: number, brokenShare: number) {
   const playbook = loadPlaybook(DEFAULT_PLAYBOOK, [...modules.keys()]);
-  const specs: HostSpec[] = Array.from({ length: hosts }, (_, i) => ({
-    name: `sim${i}`,
-    address: `sim${i}`,
-    transport: 'exec',
-    exec: 'simulated',
-    groups: [],
-    ssh: { label: 'ssh', port: 22, user: 'root', identities: [] },
-    fallbacks: [],
-    knownHosts: '/dev/null',
-    hostKeyPolicy: 'strict',
-    connectTimeoutMs: 10_000,
-    commandTimeoutMs: 60_000,
-    maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
-    vars: {},
-  }));
+  const specs = simSpecs(hosts);
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const jobs = prepareJobs(specs, [playbook], recorded.vars);
-  // Every simulated host renders the same scripts: one map from gather script to step for all.
-  const gathers = new Map([...jobs[0]!.checks, ...jobs[0]!.handlers].filter((s) => !s.skip).map((s) => [s.module.gather(s.params), s.step.id]));
+  const { jobs, gathers } = simJobs(prepareJobs(specs, [playbook], recorded.vars));
   const latency = () => Math.max(0, rtt + (Math.random() * 2 - 1) * jitter);
   const broken = new Set(specs.filter((_, i) => i < hosts * brokenShare).map((h) => h.name));
   // A handshake costs about three round trips.
   const connect: ConnectFn = async (host) => {
     await delay(latency() * 3);
-    return { transport: new SimTransport(broken.has(host.name) ? 'broken' : 'healthy', gathers, latency), attempts: [] };
+    return { transport: new SimHost({ state: broken.has(host.name) ? 'broken' : 'healthy', recorded, gathers, latency }), attempts: [] };
   };
   let lines = 0;
   let bytes = 0;

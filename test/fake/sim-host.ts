@@ -1,0 +1,169 @@
+// A scripted fake host for the engine: it answers fleetfix's batches with facts recorded on a real lab host, and keeps
+// the lease and the safety net as a host would. Used by the engine's unit tests and by the scale benchmark.
+import { readFileSync } from 'node:fs';
+import type { HostSpec } from '../../src/config/inventory.js';
+import type { HostJob } from '../../src/engine/prepare.js';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../../src/transport/output-cap.js';
+import type { ExecResult, Transport } from '../../src/transport/types.js';
+
+export type SimState = 'healthy' | 'broken';
+export type Facts = Record<string, ExecResult>;
+
+/** The facts of the bundled playbook's checks on a lab host, healthy and broken (npm run bench:record writes them). */
+export const RECORDED_FACTS = new URL('../fixtures/sim-host/ssh-access-facts.json', import.meta.url);
+
+export interface Recorded {
+  vars: Record<string, string>;
+  states: Record<SimState, Facts>;
+}
+
+export function loadRecorded(): Recorded {
+  return JSON.parse(readFileSync(RECORDED_FACTS, 'utf8')) as Recorded;
+}
+
+/** What the engine sends, told apart by what the lease and net scripts (host-lock.ts, safety-net.ts) do. */
+type Kind = 'gather' | 'acquire' | 'renew' | 'release' | 'arm' | 'disarm' | 'guarded' | 'other';
+
+function kindOf(script: string, gathers: Map<string, string>): Kind {
+  if (gathers.has(script)) return 'gather';
+  if (script.includes('ff_lock=/run/fleetfix-lock')) return 'acquire';
+  if (script.includes('/run/fleetfix-lock/owner.new')) return 'renew';
+  if (script.includes('rm -rf /run/fleetfix-lock')) return 'release';
+  if (script.includes('mkdir -m 0700 /run/fleetfix-net')) return 'arm';
+  if (script.includes('mkdir /run/fleetfix-net/claimed')) return 'disarm';
+  if (script.includes('/run/fleetfix-net/undo.')) return 'guarded';
+  return 'other';
+}
+
+/** The quoted run id in a lease or net script (the first single-quoted run of digits or hex after `printf` or `=`). */
+function runIdIn(script: string, kind: Kind): string {
+  const pattern = kind === 'arm' ? /printf '%s\\n' '([0-9a-f]+)' > \/run\/fleetfix-net\/run/ : kind === 'acquire' ? /printf '%s %s\\n' '(\d+)'/ : /= '([0-9a-f]+)' \]/;
+  return pattern.exec(script)?.[1] ?? '?';
+}
+
+export interface SimOptions {
+  state: SimState;
+  recorded: Recorded;
+  /** Gather script -> step id, for the steps the recording holds. */
+  gathers: Map<string, string>;
+  /** Milliseconds before each answer (the scale benchmark's round trip); none by default. */
+  latency?: () => number;
+  /** Another run's lease is on the host: taking it is refused, as host-lock.ts refuses an older run's. */
+  leaseHeldBy?: string;
+  /** The net fires (undoing the changes) before the confirmation comes: disarming finds it gone. */
+  netFiresBeforeConfirm?: boolean;
+}
+
+/**
+ * A host that answers each script of a batch: a gather with the recorded facts of its current state; the lease and
+ * net scripts by the lease and net it holds; anything else (a preflight, a fix, a handler) with success. A batch that
+ * stops at the first failure and ran whole applied its fixes: the host is healthy from then on.
+ */
+export class SimHost implements Transport {
+  readonly access = 'sim';
+  state: SimState;
+  lease?: string;
+  net?: { runId: string; undo: number };
+  /** Every script received, by kind, in order: what the tests look at. */
+  readonly received: Kind[] = [];
+  closed = false;
+
+  constructor(private readonly opts: SimOptions) {
+    this.state = opts.state;
+    this.lease = opts.leaseHeldBy;
+  }
+
+  async exec(script: string): Promise<ExecResult> {
+    const wait = this.opts.latency?.() ?? 0;
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const marker = /@@fleetfix:[0-9a-f]+/.exec(script)![0];
+    const stopOnError = script.includes('] || exit 0;');
+    const scripts = script.split(`${marker}:begin:`).slice(1).map((part) => part.slice(part.indexOf('\n(\n') + 3, part.indexOf('\n)\nff_rc=$?')));
+    const outputs: ExecResult[] = [];
+    let changed = false;
+    for (const s of scripts) {
+      const kind = kindOf(s, this.opts.gathers);
+      this.received.push(kind);
+      const out = this.answer(s, kind);
+      outputs.push(out);
+      if (kind === 'guarded' || kind === 'other') changed ||= stopOnError;
+      if (stopOnError && out.code !== 0) break;
+    }
+    if (changed && outputs.every((o) => o.code === 0)) this.state = 'healthy';
+    return {
+      code: 0,
+      stdout: outputs.map((o, i) => `${o.stdout}\n${marker}:end:${i}:${o.code}\n`).join(''),
+      stderr: outputs.map((o, i) => `\n${marker}:begin:${i}\n${o.stderr}\n${marker}:end:${i}\n`).join(''),
+    };
+  }
+
+  private answer(script: string, kind: Kind): ExecResult {
+    const ok = { code: 0, stdout: '', stderr: '' };
+    const refuse = (code: number, stderr: string) => ({ code, stdout: '', stderr });
+    switch (kind) {
+      case 'gather':
+        return this.opts.recorded.states[this.state][this.opts.gathers.get(script)!]!;
+      case 'acquire': {
+        const id = runIdIn(script, kind);
+        if (this.lease && this.lease !== id) return refuse(3, `busy: another fleetfix run (${this.lease}) is changing this host; its lease lapses at 12:00:00Z`);
+        this.lease = id;
+        return ok;
+      }
+      case 'renew':
+        return this.lease === runIdIn(script, kind) ? ok : refuse(3, "this run's lease on the host lapsed; nothing applied");
+      case 'release':
+        if (this.lease === runIdIn(script, kind)) this.lease = undefined;
+        return ok;
+      case 'arm':
+        if (this.net) return refuse(3, `a safety net of another fleetfix run is armed on this host (${this.net.runId}); not changing anything`);
+        this.net = { runId: runIdIn(script, kind), undo: 0 };
+        return ok;
+      case 'guarded':
+        if (this.net) this.net.undo++;
+        return ok;
+      case 'disarm': {
+        const fired = !this.net || this.net.runId !== runIdIn(script, kind) || this.opts.netFiresBeforeConfirm;
+        if (fired && this.net) this.state = this.opts.state;
+        this.net = undefined;
+        return fired ? refuse(4, 'the safety net fired before fleetfix confirmed: the changes were undone') : ok;
+      }
+      default:
+        return ok;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/** Hosts reached through `exec` (no fresh SSH login to verify), named sim0..simN-1. */
+export function simSpecs(count: number): HostSpec[] {
+  return Array.from({ length: count }, (_, i) => ({
+    name: `sim${i}`,
+    address: `sim${i}`,
+    transport: 'exec',
+    exec: 'simulated',
+    groups: [],
+    ssh: { label: 'ssh', port: 22, user: 'root', identities: [] },
+    fallbacks: [],
+    knownHosts: '/dev/null',
+    hostKeyPolicy: 'strict',
+    connectTimeoutMs: 10_000,
+    commandTimeoutMs: 60_000,
+    maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
+    vars: {},
+  }));
+}
+
+/**
+ * The jobs a simulated host can answer: checks whose facts come from this machine (ssh_login's login) are left out,
+ * since a simulated host has no sshd to log in to. Returns them with the map from gather script to step id.
+ */
+export function simJobs(jobs: HostJob[]): { jobs: HostJob[]; gathers: Map<string, string> } {
+  const kept = jobs.map((j) => ({ ...j, checks: j.checks.filter((s) => !s.module.probe) }));
+  // Every simulated host renders the same scripts: one map from gather script to step for all.
+  const first = kept[0];
+  const gathers = new Map(first ? [...first.checks, ...first.handlers].filter((s) => !s.skip).map((s) => [s.module.gather(s.params), s.step.id] as const) : []);
+  return { jobs: kept, gathers };
+}

@@ -1,0 +1,74 @@
+// The engine's phases on a scripted fake host (test/fake/sim-host.ts): plan, apply under the lease and the safety net,
+// a lease another run holds, and a net that fired before the confirmation.
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { PlainProgress } from '../../src/cli/progress.js';
+import { DEFAULT_PLAYBOOK } from '../../src/cli/run-command.js';
+import { loadPlaybook } from '../../src/config/playbook.js';
+import { prepareJobs } from '../../src/engine/prepare.js';
+import { FleetRun } from '../../src/engine/run.js';
+import { modules } from '../../src/modules/registry.js';
+import type { Command, HostResult } from '../../src/report/model.js';
+import { loadRecorded, SimHost, simJobs, simSpecs, type SimOptions, type SimState } from '../fake/sim-host.js';
+
+const recorded = loadRecorded();
+const quiet = new Writable({ write: (_c, _e, done) => done() });
+
+/** Runs `command` over one simulated host per entry of `states`; returns each host's result and the fake itself. */
+async function runOn(command: Command, states: SimState[], extra: Partial<SimOptions> = {}): Promise<{ results: HostResult[]; sims: SimHost[] }> {
+  const { jobs, gathers } = simJobs(prepareJobs(simSpecs(states.length), [loadPlaybook(DEFAULT_PLAYBOOK, [...modules.keys()])], recorded.vars));
+  const sims = states.map((state) => new SimHost({ state, recorded, gathers, ...extra }));
+  const run = new FleetRun({ command, forks: 4, hostTimeoutMs: 60_000, progress: new PlainProgress(quiet), connect: async (host) => ({ transport: sims[Number(host.name.slice(3))]!, attempts: [] }) });
+  let results = await run.plan(jobs);
+  if (command === 'apply') results = await run.apply();
+  await run.close();
+  return { results, sims };
+}
+
+/** The kinds of script a fake host received, each run of one kind (gathers, guarded changes, others) folded into one entry. */
+const folded = (sim: SimHost) => sim.received.filter((k, i, all) => k !== all[i - 1]);
+
+describe('engine on a simulated host', () => {
+  it('plan: a broken host has drift with changes, a healthy one is compliant; no lease is taken and nothing applied', async () => {
+    const { results, sims } = await runOn('plan', ['broken', 'healthy']);
+    assert.deepEqual(results.map((r) => r.status), ['drift', 'compliant']);
+    assert.ok(results[0]!.checks.some((c) => c.status === 'fail' && c.changes.length > 0), 'a failing check with its fix');
+    for (const sim of sims) {
+      assert.ok(!sim.received.some((k) => k !== 'gather' && k !== 'other'), `no lease or net script: ${sim.received.join(' ')}`);
+      assert.ok(sim.closed, 'the connection is closed');
+    }
+    assert.equal(sims[0]!.state, 'broken');
+  });
+
+  it('apply: the lease goes with the facts, the net is armed before the guarded changes, both end with the confirmation', async () => {
+    const { results, sims } = await runOn('apply', ['broken', 'healthy']);
+    assert.deepEqual(results.map((r) => r.status), ['fixed', 'compliant']);
+    const [broken, healthy] = sims as [SimHost, SimHost];
+    assert.deepEqual(folded(broken), ['acquire', 'gather', 'other', 'gather', 'renew', 'arm', 'guarded', 'other', 'gather', 'other', 'gather', 'disarm', 'release']);
+    assert.equal(broken.state, 'healthy');
+    assert.equal(broken.lease, undefined, 'the lease is given back');
+    assert.equal(broken.net, undefined, 'no net is left');
+    // A compliant host: the lease is taken with the facts and given back at once.
+    assert.deepEqual(folded(healthy), ['acquire', 'gather', 'release']);
+    assert.equal(healthy.lease, undefined);
+  });
+
+  it("apply: another run's lease on the host: failed as busy, nothing applied, its lease left alone", async () => {
+    const { results, sims } = await runOn('apply', ['broken'], { leaseHeldBy: '1' });
+    assert.equal(results[0]!.status, 'failed');
+    assert.match(results[0]!.error ?? '', /busy: another fleetfix run \(1\)/);
+    assert.deepEqual(folded(sims[0]!), ['acquire', 'gather']);
+    assert.equal(sims[0]!.state, 'broken');
+    assert.equal(sims[0]!.lease, '1');
+  });
+
+  it('apply: a net that fired before the confirmation fails the host, says the changes were undone, gives the lease back', async () => {
+    const { results, sims } = await runOn('apply', ['broken'], { netFiresBeforeConfirm: true });
+    assert.equal(results[0]!.status, 'failed');
+    assert.match(results[0]!.error ?? '', /the safety net fired before fleetfix confirmed: the changes were undone/);
+    assert.equal(sims[0]!.state, 'broken', 'the changes were undone');
+    assert.equal(sims[0]!.lease, undefined);
+    assert.equal(sims[0]!.net, undefined);
+  });
+});
