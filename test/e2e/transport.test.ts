@@ -154,8 +154,14 @@ describe('ssh transport on a real sshd', { timeout: 300_000 }, () => {
   it('a connection killed mid-command is connection-lost, not a hang', async () => {
     const t = await connect();
     const lost = rejects(t.exec('sleep 30'), 'connection-lost');
-    await new Promise((r) => setTimeout(r, 300));
-    await h1.sh("pkill -f 'sshd: root@notty' || pkill -f 'sshd-session: root@notty'");
+    // Once the command runs (bounded: 100 x 0.05 s), kill h1's session process: only h1's, as the lab hosts share
+    // this machine's PID namespace and other labs' sessions must live on.
+    const killed = await run('sh', ['-c', `for i in $(seq 100); do
+      ff_pids=$(ip netns pids "$1" | tr '\\n' ',' | sed 's/,$//')
+      if [ -n "$ff_pids" ] && ps -o args= -p "$ff_pids" | grep -qx 'sleep 30'; then
+        ps -o pid=,args= -p "$ff_pids" | awk '/sshd(-session)?: root@notty/ { print $1 }' | xargs -r kill; exit 0
+      fi; sleep 0.05; done; exit 1`, 'sh', h1.netns]);
+    assert.equal(killed.code, 0, 'the command never ran on h1');
     await lost;
     await rejects(t.exec('true'), 'connection-lost');
     await t.close();
