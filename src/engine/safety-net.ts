@@ -62,7 +62,8 @@ export function disarmScript(runId: string): string {
     `mkdir ${NET_DIR}/claimed 2>/dev/null || ${fired}`,
     `ff_timer=; read -r ff_timer 2>/dev/null < ${NET_DIR}/timer || true`,
     `if [ "$ff_timer" = systemd ]; then systemctl stop ${UNIT}.timer ${UNIT}.service 2>/dev/null || true`,
-    `elif [ -n "$ff_timer" ]; then kill -TERM -- "-$ff_timer" 2>/dev/null || kill -TERM "$ff_timer" 2>/dev/null || true; fi`,
+    // The timer's process group (setsid made it one): its sleep too. No "--": dash's kill does not take it.
+    `elif [ -n "$ff_timer" ]; then kill -TERM "-$ff_timer" 2>/dev/null || kill -TERM "$ff_timer" 2>/dev/null || true; fi`,
     `rm -rf ${NET_DIR}`,
   ].join('\n');
 }

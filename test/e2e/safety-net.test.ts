@@ -11,7 +11,7 @@ import { createFleet, run as runCommand, type Fleet, type LabHost } from '../lab
 import { fleetfix, hostResult } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/fleetfix.js', import.meta.url));
-/** Long enough that the lockout is seen before the net fires, however slow the machine. */
+/** Far longer than the moments between arming the net and the lockout landing (one round trip and a restart). */
 const CONFIRM_S = 20;
 const NET = '/run/fleetfix-net';
 
@@ -41,20 +41,22 @@ function playbook(name: string, directives: string): string {
 
 /**
  * Apply `directives` on `h`, and kill fleetfix the moment the lockout has landed: a watcher on the host itself waits
- * for the first change recorded under the net and then for sshd to be restarted (its pid changes), and kills
- * fleetfix. Then the real ssh client must be kept out, the net must fire by itself, and ssh must get in again.
+ * for the first change recorded under the net and then for sshd to be restarted (its pid changes), kills fleetfix,
+ * and stops the net's timer, so that the lockout can be seen however slow the machine: the real ssh client must be
+ * kept out. Then the timer goes on, the net must fire by itself, and ssh must get in again.
  */
 async function killedAsItLocksOut(h: LabHost, directives: string): Promise<void> {
   const child = spawn(process.execPath, [BIN, 'apply', '-i', fleet.inventoryPath, '--limit', h.name, playbook(h.name, directives), '--yes', '--confirm-timeout', String(CONFIRM_S)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  const watch = `ff_before=$(cat /run/sshd.pid); while :; do set -- ${NET}/undo.*; [ -e "$1" ] && [ "$(cat /run/sshd.pid 2>/dev/null)" != "$ff_before" ] && break; done; kill -9 ${child.pid}`;
+  const watch = `ff_before=$(cat /run/sshd.pid); while :; do set -- ${NET}/undo.*; [ -e "$1" ] && [ "$(cat /run/sshd.pid 2>/dev/null)" != "$ff_before" ] && break; done; kill -9 ${child.pid}; kill -STOP "-$(cat ${NET}/timer)"`;
   const watcher = await h.sh(`timeout 120 sh -c '${watch}' </dev/null >/dev/null 2>&1 & echo started`);
   assert.equal(watcher.code, 0, watcher.stderr);
   assert.equal(await exited, 'SIGKILL', `${h.name}: fleetfix was not killed: ${output}`);
   assert.equal(output, '', `${h.name}: killed before any report`);
   assert.notEqual((await fleet.sshLogin(h, 'echo in')).stdout.trim(), 'in', `${h.name}: the change did not lock ssh out`);
+  assert.equal((await h.sh(`kill -CONT "-$(cat ${NET}/timer)"`)).code, 0, `${h.name}: the net's timer is gone`);
   // The net fires after CONFIRM_S: wait for it to be gone (bounded: 1 s apart, CONFIRM_S + 60 times).
   for (let i = 0; i < CONFIRM_S + 60 && (await h.sh(`[ -e ${NET} ]`)).code === 0; i++) await new Promise((resolve) => setTimeout(resolve, 1000));
   assert.ok(await sshGetsIn(h, 30), `${h.name}: ssh never got in again`);
