@@ -19,14 +19,13 @@ export async function execBatch(transport: Transport, scripts: string[], opts: B
     })
     .join('\n');
   const result = await transport.exec(body, { timeoutMs: opts.timeoutMs });
-  return splitBatch(result, marker, scripts.length);
+  return splitBatch(result, marker, scripts.length, transport.mergesStderr);
 }
 
 /** Pure: cut the combined output back into per-script results. */
-export function splitBatch(result: ExecResult, marker: string, count: number): ExecResult[] {
+export function splitBatch(result: ExecResult, marker: string, count: number, mergesStderr: boolean): ExecResult[] {
   // A transport that merges stderr into stdout (a console) shows the stderr markers there: they are dropped first.
-  const merged = result.stdout.includes(`\n${marker}:begin:`);
-  const cleaned = merged ? result.stdout.replace(new RegExp(`\\n${marker}:(?:begin|end):\\d+\\n`, 'g'), '') : result.stdout;
+  const cleaned = mergesStderr ? result.stdout.replace(new RegExp(`\\n${marker}:(?:begin|end):\\d+\\n`, 'g'), '') : result.stdout;
   const stdoutParts = cleaned.split(`\n${marker}:end:`);
   const stderrById = new Map<number, string>();
   for (const part of result.stderr.split(`\n${marker}:`)) {

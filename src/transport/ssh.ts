@@ -34,6 +34,7 @@ const KEX = ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nis
 const CLOSE_WAIT_MS = 2000;
 
 export class SshTransport implements Transport {
+  readonly mergesStderr = false;
   private closed = false;
   private lostReason?: TransportError;
   private readonly pending = new Set<(err: TransportError) => void>();

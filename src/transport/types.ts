@@ -14,6 +14,8 @@ export interface ExecOptions {
 export interface Transport {
   /** How the host was reached, e.g. "ssh", "fallback 1 (port 2222)", "console", "local". */
   readonly access: string;
+  /** stderr arrives inside stdout (a console's terminal has one stream): a batch finds its stderr markers there. */
+  readonly mergesStderr: boolean;
   /** Run `script` with `sh` on the host (script on stdin), as root when `become` is set. */
   exec(script: string, opts?: ExecOptions): Promise<ExecResult>;
   close(): Promise<void>;

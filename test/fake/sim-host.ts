@@ -61,6 +61,7 @@ export interface SimOptions {
  */
 export class SimHost implements Transport {
   readonly access = 'sim';
+  readonly mergesStderr = false;
   state: SimState;
   lease?: string;
   net?: { runId: string; undo: number };

@@ -254,7 +254,7 @@ describe('splitBatch with stderr merged into stdout (a console)', () => {
   it('drops the stderr markers and still finds every script and exit code', () => {
     const m = '@@fleetfix:abc';
     const stdout = `\n${m}:begin:0\na\n\n${m}:end:0:0\n\n${m}:end:0\n\n${m}:begin:1\nb\nwarning\n\n${m}:end:1:2\n\n${m}:end:1\n`;
-    assert.deepEqual(splitBatch({ code: 0, stdout, stderr: '' }, m, 2), [
+    assert.deepEqual(splitBatch({ code: 0, stdout, stderr: '' }, m, 2, true), [
       { code: 0, stdout: 'a\n', stderr: '' },
       { code: 2, stdout: 'b\nwarning\n', stderr: '' },
     ]);
