@@ -59,8 +59,9 @@ ff_file=\${ff_file:-$ff_first}`;
 const READ_AS_USER = `f=$1 limit=$2
 if [ -f "$f" ] && [ ! -L "$f" ]; then
   if [ ! -r "$f" ]; then echo 'read_error=not readable by the user'; exit 0; fi
-  printf 'size=%s\\n' "$(stat -c %s -- "$f")"
-  if [ "$(stat -c %s -- "$f")" -le "$limit" ]; then printf 'content=%s\\n' "$(head -c "$limit" -- "$f" | ${BASE64})"; fi
+  size=$(stat -c %s -- "$f")
+  printf 'size=%s\\n' "$size"
+  if [ "$size" -le "$limit" ]; then printf 'content=%s\\n' "$(head -c "$limit" -- "$f" | ${BASE64})"; fi
 fi`;
 
 export const authorizedKeyModule = defineModule({
