@@ -11,6 +11,8 @@ import { PlainProgress } from '../src/cli/progress.js';
 import { DEFAULT_PLAYBOOK } from '../src/cli/run-command.js';
 import { loadInventory, type HostSpec } from '../src/config/inventory.js';
 import { loadPlaybook } from '../src/config/playbook.js';
+import { factRound } from '../src/engine/phases/gather.js';
+import type { FactUse } from '../src/facts/fact.js';
 import { prepareJobs } from '../src/engine/prepare.js';
 import { FleetRun } from '../src/engine/run.js';
 import { modules } from '../src/modules/registry.js';
@@ -153,10 +155,13 @@ try {
     await fleet.setUp({ [spare.name]: FAULTS });
     for (const [n, batch] of h1.entries()) (cpu[`${n + 1}. ${nameBatch(batch, n + 1)}`] ??= []).push(await hostCpuMs(spare, batch));
   }
-  // Each check's gather script alone, on the healthy spare: what a gather (and the re-check) is made of.
+  // Each fact's script alone, on the healthy spare: what a gather (and the re-check) is made of.
   const gathers: Record<string, number[]> = {};
   const [spareJob] = prepareJobs([all.find((h) => h.name === spare.name)!], [loadPlaybook(DEFAULT_PLAYBOOK, [...modules.keys()])], {});
-  for (let i = 0; i < replays; i++) for (const s of [...spareJob!.checks, ...spareJob!.handlers].filter((x) => !x.skip && !x.module.probe)) (gathers[`gather ${s.step.id}`] ??= []).push(await hostCpuMs(spare, s.module.gather(s.params)));
+  // A fact that reads others' output on the host (after) is timed with them, as it cannot run without them.
+  const uses = factRound([...spareJob!.checks, ...spareJob!.handlers]).uses;
+  const alone = (u: FactUse) => `${u.after.map((a) => `${a.variable}=$(\n${a.script}\n)\n`).join('')}${u.script}`;
+  for (let i = 0; i < replays; i++) for (const u of uses) (gathers[`fact ${u.key.slice(0, 60)}${u.after.length ? ' (with the facts it reads)' : ''}`] ??= []).push(await hostCpuMs(spare, alone(u)));
   if (process.env.FF_PHASES_DUMP) writeFileSync(process.env.FF_PHASES_DUMP, JSON.stringify(h1, null, 1));
   // sshd's own share: a fresh login (key exchange, auth, one channel) and one more channel on an open connection.
   const spec = all.find((h) => h.name === spare.name)!;

@@ -2,6 +2,9 @@
 import { randomBytes } from 'node:crypto';
 import type { ExecResult, Transport } from '../transport/types.js';
 
+/** A script of a batch; `keepAs` also keeps its stdout in that shell variable, for later scripts of the batch to read. */
+export type BatchScript = string | { script: string; keepAs?: string };
+
 export interface BatchOptions {
   /** Stop at the first script that exits non-zero (apply); otherwise run them all (gather). */
   stopOnError: boolean;
@@ -9,17 +12,21 @@ export interface BatchOptions {
 }
 
 /** Run `scripts` in one exec; returns one result per script that ran, in order. */
-export async function execBatch(transport: Transport, scripts: string[], opts: BatchOptions): Promise<ExecResult[]> {
+export async function execBatch(transport: Transport, scripts: BatchScript[], opts: BatchOptions): Promise<ExecResult[]> {
   if (scripts.length === 0) return [];
   const marker = `@@fleetfix:${randomBytes(8).toString('hex')}`;
   const body = scripts
-    .map((script, i) => {
+    .map((entry, i) => {
+      const { script, keepAs } = typeof entry === 'string' ? { script: entry, keepAs: undefined } : entry;
+      if (keepAs !== undefined && !/^ff_fact_[0-9a-f]+$/.test(keepAs)) throw new Error(`not a fact variable: ${keepAs}`);
       const onError = opts.stopOnError ? ` [ "$ff_rc" -eq 0 ] || exit 0;` : '';
-      return `printf '\\n${marker}:begin:${i}\\n' >&2\n(\n${script}\n)\nff_rc=$?\nprintf '\\n${marker}:end:${i}:%s\\n' "$ff_rc"\nprintf '\\n${marker}:end:${i}\\n' >&2;${onError}`;
+      // Each script runs in a subshell; one kept runs inside a command substitution, and its output is printed after.
+      const run = keepAs ? `${keepAs}=$(\n(\n${script}\n)\n)\nff_rc=$?\nprintf '%s\\n' "$${keepAs}"` : `(\n${script}\n)\nff_rc=$?`;
+      return `printf '\\n${marker}:begin:${i}\\n' >&2\n${run}\nprintf '\\n${marker}:end:${i}:%s\\n' "$ff_rc"\nprintf '\\n${marker}:end:${i}\\n' >&2;${onError}`;
     })
     .join('\n');
   const result = await transport.exec(body, { timeoutMs: opts.timeoutMs });
-  return splitBatch(result, marker, scripts.length, transport.mergesStderr);
+  return splitBatch(result, marker, scripts.length, transport.capabilities.mergesStderr);
 }
 
 /** Pure: cut the combined output back into per-script results. */

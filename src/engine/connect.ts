@@ -31,7 +31,7 @@ export async function connectSsh(host: HostSpec, access: SshAccess, signal?: Abo
   }
   try {
     const sock = via ? await via.forwardOut(host.address, access.port) : undefined;
-    return await SshTransport.connect({ ...base, name: host.name, address: host.address, access, become: host.become, sock, via }, signal);
+    return await SshTransport.connect({ ...base, name: host.name, address: host.address, access, become: host.become, sock, via, primary: access === host.ssh }, signal);
   } catch (err) {
     await via?.close();
     throw err;

@@ -2,7 +2,8 @@
 import pLimit from 'p-limit';
 import type { Command, HostResult } from '../report/model.js';
 import type { ProgressSink } from './events.js';
-import { applyHost, CONFIRM_TIMEOUT_S, finish, newSession, planHost, releaseLease, type HostSession } from './host-run.js';
+import { applyHost, CONFIRM_TIMEOUT_S, planHost, releaseLease } from './host-run.js';
+import { hostResult, newSession, type HostSession } from './session.js';
 import type { HostJob } from './prepare.js';
 import { connectHost, type ConnectFn } from './connect.js';
 import { newRunId } from './host-lock.js';
@@ -36,7 +37,6 @@ export class FleetRun {
     await this.forEachHost(this.sessions, command === 'apply' ? 'planning' : command, async (s) => {
       await planHost(s, progress, this.opts.connect ?? connectHost);
       if (command !== 'apply' || reported(s).status !== 'drift') await release(s);
-      return s;
     });
     return this.sessions.map(reported);
   }
@@ -47,7 +47,6 @@ export class FleetRun {
     await this.forEachHost(drifted, 'applying', async (s) => {
       await applyHost(s, this.opts.progress, this.opts.confirmTimeoutS);
       await release(s);
-      return s;
     });
     return this.sessions.map(reported);
   }
@@ -63,7 +62,7 @@ export class FleetRun {
     await Promise.all(this.sessions.map((s) => s.transport?.close().catch(() => {})));
   }
 
-  private async forEachHost(sessions: HostSession[], label: string, work: (s: HostSession) => Promise<HostSession>): Promise<void> {
+  private async forEachHost(sessions: HostSession[], label: string, work: (s: HostSession) => Promise<void>): Promise<void> {
     const { progress, hostTimeoutMs } = this.opts;
     const limit = pLimit(Math.max(1, this.opts.forks));
     progress.start(sessions.length, label);
@@ -93,9 +92,9 @@ export class FleetRun {
     await progress.end();
   }
 
+  /** The run gives up on the host: its report is fixed now, saying what is known of each fix, while work still in flight unwinds. */
   private markFailed(session: HostSession, error: string): void {
-    finish(session);
-    session.verdict = { ...session.result, status: 'failed', error, checks: session.result.checks.map((c) => ({ ...c })) };
+    session.verdict = hostResult(session, error);
   }
 }
 
@@ -108,5 +107,5 @@ async function release(session: HostSession): Promise<void> {
 }
 
 function reported(session: HostSession): HostResult {
-  return session.verdict ?? session.result;
+  return session.verdict ?? hostResult(session);
 }

@@ -1,7 +1,7 @@
 // authorized_key module: a public key is present in (or absent from) a user's authorized_keys, other lines untouched.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { hostPathString, lineString, nameString } from '../config/fields.js';
+import { hostPathString, lineString } from '../config/fields.js';
 import { ensureKeyLine, keyLineProblem, keyOptionsProblem, parseAuthorizedKey, removeKey, sameKey } from '../facts/authorized-keys.js';
 import { parseStat, statScript } from '../facts/files.js';
 import { first, parseRecords } from '../facts/records.js';
@@ -9,12 +9,14 @@ import { fingerprint } from '../util/fingerprint.js';
 import { assignHostPath, BASE64, lookupUser, shq } from '../util/shell.js';
 import { unifiedDiff } from '../report/diff.js';
 import { asUserLine, FILE_READ_LIMIT, inDirScript, replaceFileLines, SAFE_FS_FNS, splitPath } from './safe-fs.js';
-import { connectionFacts } from './sshd-effective.js';
-import { SSHD_FN } from './sshd-socket.js';
+import { connectionParams, judgedConnection } from './sshd-effective.js';
+import { effectiveValue, sshdEffective } from './sshd-facts.js';
+import { defineFact } from '../facts/fact.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
-  user: nameString('user'),
+  /** The user, and the connection whose sshd -T says where the user's keys are (AuthorizedKeysFile, Match blocks included). */
+  ...connectionParams.shape,
   /** Exactly one public key line: TYPE BLOB [COMMENT], no options (they go in `options`). */
   key: lineString('one OpenSSH public key line ("ssh-ed25519 AAAA... comment"; set authorized_key, e.g. --var authorized_key=@~/.ssh/id_ed25519.pub)', keyLineProblem, 16384),
   state: z.enum(['present', 'absent']).optional(),
@@ -29,19 +31,14 @@ const EXPAND_TOKENS = `awk 'BEGIN { s = ENVIRON["ff_pat"]; out = ""; while ((i =
 
 /**
  * Shell lines that set ff_file to where sshd looks for the user's keys: AuthorizedKeysFile as sshd -T says for the
- * user's connection (Match blocks included; ~/.ssh/authorized_keys without sshd), tokens expanded, relative to the
- * home. Of several files, the first holding the key (read as the user), else the first.
+ * user's connection (the shared fact, gathered first; ~/.ssh/authorized_keys without sshd), tokens expanded, relative
+ * to the home. Of several files, the first holding the key (read as the user), else the first.
  */
 function whereSshdLooks(p: Params): string {
   const blob = parseAuthorizedKey(p.key)!.blob;
   const holds = asUserLine('ff_uid', 'ff_gid', 'grep -qF -- "$1" "$2" 2>/dev/null', [shq(blob), '"$ff_f"']);
-  return `${SSHD_FN}
-ff_akf=
-if [ -x "$ff_sshd_bin" ]; then
-${connectionFacts({ user: p.user })}
-  ff_akf=$(ff_sshd -T -C "$ff_spec" 2>/dev/null | sed -n 's/^authorizedkeysfile //p')
-fi
-ff_akf=\${ff_akf:-.ssh/authorized_keys}
+  return `${effectiveValue(sshdEffective(judgedConnection(p)), 'authorizedkeysfile')}
+ff_akf=\${ff_v:-.ssh/authorized_keys}
 if [ "$ff_akf" = none ]; then echo 'akf_none=yes'; exit 0; fi
 ff_file= ff_first=
 set -f
@@ -64,11 +61,12 @@ if [ -f "$f" ] && [ ! -L "$f" ]; then
   if [ "$size" -le "$limit" ]; then printf 'content=%s\\n' "$(head -c "$limit" -- "$f" | ${BASE64})"; fi
 fi`;
 
-export const authorizedKeyModule = defineModule({
-  name: 'authorized_key',
-  summary: "a public key is present in (or absent from) a user's authorized_keys",
-  params,
-  gather(p: Params) {
+/** The facts the authorized_key check reads. */
+
+const authorizedKeyFileFact = defineFact<Params>({
+  name: 'authorized_key.file',
+  after: (p) => (p.path ? [] : [sshdEffective(judgedConnection(p))]),
+  script(p) {
     return [
       lookupUser(p.user, `echo 'user=absent'; exit 0`),
       `printf 'uid=%s\\ngid=%s\\nhome=%s\\n' "$ff_uid" "$ff_gid" "$ff_home"`,
@@ -82,8 +80,15 @@ export const authorizedKeyModule = defineModule({
       asUserLine('ff_uid', 'ff_gid', READ_AS_USER, ['"$ff_file"', String(FILE_READ_LIMIT)]),
     ].join('\n');
   },
+});
+
+export const authorizedKeyModule = defineModule({
+  name: 'authorized_key',
+  summary: "a public key is present in (or absent from) a user's authorized_keys",
+  params,
+  facts: (p: Params) => ({ keys: authorizedKeyFileFact(p) }),
   plan(p: Params, facts): CheckPlan {
-    const r = parseRecords(facts.stdout);
+    const r = parseRecords(facts.keys!.stdout);
     const fail = (error: string): CheckPlan => ({ ok: false, message: error, changes: [], error });
     if (first(r, 'user') === 'absent') return fail(`no such user: ${p.user}`);
     if (first(r, 'error')) return fail(first(r, 'error')!);
@@ -92,7 +97,7 @@ export const authorizedKeyModule = defineModule({
     const dir = first(r, 'dir');
     const dirStat = parseStat(r, 'dir_stat');
     const fileStat = parseStat(r, 'file_stat');
-    if (!file || !dir || !dirStat || !fileStat) return fail(facts.stderr.trim() || 'could not read authorized_keys facts');
+    if (!file || !dir || !dirStat || !fileStat) return fail(facts.keys!.stderr.trim() || 'could not read authorized_keys facts');
     const dirReal = first(r, 'dir_real');
     if (dirStat !== 'absent' && dirReal !== dir) return fail(`${dir} leads through a symbolic link${dirReal ? ` (to ${dirReal})` : ''}; fleetfix changes nothing reached through a link`);
     if (fileStat !== 'absent' && fileStat.type === 'symlink') return fail(`${file} is a symbolic link; fleetfix changes nothing reached through a link`);

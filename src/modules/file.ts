@@ -5,6 +5,7 @@ import { formatMode, parseStat, statScript, type FileStat } from '../facts/files
 import { first, parseRecords } from '../facts/records.js';
 import { assignHostPath, getentFields, homeOwner, shq } from '../util/shell.js';
 import { inDirScript, splitPath } from './safe-fs.js';
+import { defineFact } from '../facts/fact.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
@@ -22,11 +23,10 @@ type Params = z.output<typeof params>;
 /** The owners a path may have; a fix gives it to the first. */
 const ownersOf = (p: Params): string[] => (p.owner === undefined ? [] : Array.isArray(p.owner) ? p.owner : [p.owner]);
 
-export const fileModule = defineModule({
-  name: 'file',
-  summary: 'a path exists as a file or directory with the wanted mode, owner and group',
-  params,
-  gather(p: Params) {
+/** The facts the file check reads. */
+const filePathFact = defineFact<Params>({
+  name: 'file.path',
+  script(p) {
     const [owner] = ownersOf(p);
     const lines = [
       assignHostPath('ff_path', normalizePath(p.path)),
@@ -41,8 +41,15 @@ export const fileModule = defineModule({
     if (p.group) lines.push(`${getentFields('group', p.group)}; printf 'group_gid=%s\\n' "$3"`);
     return lines.join('\n');
   },
+});
+
+export const fileModule = defineModule({
+  name: 'file',
+  summary: 'a path exists as a file or directory with the wanted mode, owner and group',
+  params,
+  facts: (p: Params) => ({ path: filePathFact(p) }),
   plan(p: Params, facts): CheckPlan {
-    const records = parseRecords(facts.stdout);
+    const records = parseRecords(facts.path!.stdout);
     const fail = (error: string): CheckPlan => ({ ok: false, message: error, changes: [], error });
     const error = first(records, 'error');
     if (error) return fail(error);
@@ -50,7 +57,7 @@ export const fileModule = defineModule({
     const dir = first(records, 'dir');
     const stat = parseStat(records, 'stat');
     const dirStat = parseStat(records, 'dir_stat');
-    if (!path || !dir || !stat || !dirStat) return fail(facts.stderr.trim() || 'could not read file facts');
+    if (!path || !dir || !stat || !dirStat) return fail(facts.path!.stderr.trim() || 'could not read file facts');
     for (const [key, name, what] of [['owner_uid', ownersOf(p)[0], 'user'], ['group_gid', p.group, 'group']] as const) {
       if (name && !/^\d+$/.test(name) && !first(records, key)) return { ok: false, message: `no such ${what} on the host: ${name}`, changes: [], error: `no such ${what}: ${name}` };
     }

@@ -6,6 +6,7 @@ import { evaluateIptables, evaluateNft, iptAcceptArgs, iptablesAfter, nftTextAft
 import { first, parseRecords, recordLines } from '../facts/records.js';
 import { unifiedDiff } from '../report/diff.js';
 import { asRecords, BASE64, RC_LINKED_FN, shq } from '../util/shell.js';
+import { defineFact } from '../facts/fact.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
@@ -43,11 +44,10 @@ const b64 = (cmd: string) => `"$(${cmd} | ${BASE64})"`;
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 const decode = (v: string | undefined) => Buffer.from(v ?? '', 'base64').toString('utf8');
 
-export const firewallModule = defineModule({
-  name: 'firewall',
-  summary: 'the SSH port accepts new TCP connections through iptables, ip6tables, nftables, ufw or firewalld',
-  params,
-  gather(p: Params) {
+/** The facts the firewall check reads. */
+const firewallRulesFact = defineFact<Params>({
+  name: 'firewall.rules',
+  script(p) {
     const port = p.port ?? 22;
     const lines = [
       RC_LINKED_FN,
@@ -72,9 +72,16 @@ export const firewallModule = defineModule({
     lines.push('true');
     return lines.join('\n');
   },
+});
+
+export const firewallModule = defineModule({
+  name: 'firewall',
+  summary: 'the SSH port accepts new TCP connections through iptables, ip6tables, nftables, ufw or firewalld',
+  params,
+  facts: (p: Params) => ({ rules: firewallRulesFact(p) }),
   plan(p: Params, facts): CheckPlan {
     const port = p.port ?? 22;
-    const r = parseRecords(facts.stdout);
+    const r = parseRecords(facts.rules!.stdout);
     if (first(r, 'ufw') === 'active') return planUfw(port, r.get('ufw_rule') ?? []);
     if (first(r, 'firewalld') === 'running') return planFirewalld(port, r.get('firewalld_open') ?? []);
 

@@ -3,22 +3,29 @@ import { z } from 'zod';
 import { intLike } from '../config/fields.js';
 import { isLoopback, parseProcNetTcp, parseSs } from '../facts/listening.js';
 import { parseRecords } from '../facts/records.js';
+import { defineFact } from '../facts/fact.js';
 import { defineModule, type CheckPlan } from './types.js';
 
 const params = z.strictObject({ port: intLike(1, 65535).optional() });
 type Params = z.output<typeof params>;
 
+/** The facts the listening check reads. */
+const listeningSocketsFact = defineFact<undefined>({
+  name: 'listening.sockets',
+  script() {
+    // Without -p: naming the process walks every process's file descriptors, the costliest part of this check.
+    return `if command -v ss >/dev/null 2>&1; then ss -Hltn 2>/dev/null | while IFS= read -r l; do printf 'ss=%s\\n' "$l"; done; else for f in /proc/net/tcp /proc/net/tcp6; do [ -r "$f" ] && sed '1d; s/^/proc=/' "$f"; done; fi; true`;
+  },
+});
+
 export const listeningModule = defineModule({
   name: 'listening',
   summary: 'check only: the port is listening on a non-loopback address',
   params,
-  gather() {
-    // Without -p: naming the process walks every process's file descriptors, the costliest part of this check.
-    return `if command -v ss >/dev/null 2>&1; then ss -Hltn 2>/dev/null | while IFS= read -r l; do printf 'ss=%s\\n' "$l"; done; else for f in /proc/net/tcp /proc/net/tcp6; do [ -r "$f" ] && sed '1d; s/^/proc=/' "$f"; done; fi; true`;
-  },
+  facts: () => ({ sockets: listeningSocketsFact(undefined) }),
   plan(p: Params, facts): CheckPlan {
     const port = p.port ?? 22;
-    const r = parseRecords(facts.stdout);
+    const r = parseRecords(facts.sockets!.stdout);
     const all = r.has('ss') ? parseSs(r.get('ss')!) : parseProcNetTcp(r.get('proc') ?? []);
     const on = all.filter((l) => l.port === port);
     const describe = on.map((l) => l.address).join(', ');

@@ -7,6 +7,7 @@ import { LOG_KEYWORDS, scanLog } from '../facts/auth-log.js';
 import { first, parseRecords } from '../facts/records.js';
 import { NET_LOG, recentNetLines } from '../facts/safety-net-log.js';
 import { asRecords, shq } from '../util/shell.js';
+import { defineFact } from '../facts/fact.js';
 import { defineModule, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
@@ -18,11 +19,10 @@ type Params = z.output<typeof params>;
 /** The longest log line that travels: sshd's own lines are far shorter, a user's crafted one need not be. */
 const MAX_LINE = 2000;
 
-export const logScanModule = defineModule({
-  name: 'log_scan',
-  summary: 'check only: recent sshd log lines matched against known causes, reported as findings',
-  params,
-  gather(p: Params) {
+/** The facts the log_scan check reads. */
+const logScanLinesFact = defineFact<Params>({
+  name: 'log_scan.lines',
+  script(p) {
     const n = p.lines ?? 2000;
     const files = (p.files ?? ['/var/log/auth.log', '/var/log/secure']).map(shq).join(' ');
     // Of the last n lines, only those that can matter to scanLog travel, each cut to a length a log line has.
@@ -41,8 +41,15 @@ if command -v journalctl >/dev/null 2>&1; then
   journalctl -u ssh.service -u sshd.service -u ssh.socket -u sshd.socket -u 'ssh@*.service' -u 'sshd@*.service' \${ff_since:+--since "$ff_since"} -n ${n} --no-pager -o cat 2>/dev/null | ${keep} | ${asRecords('log')}
 fi; true`;
   },
+});
+
+export const logScanModule = defineModule({
+  name: 'log_scan',
+  summary: 'check only: recent sshd log lines matched against known causes, reported as findings',
+  params,
+  facts: (p: Params) => ({ log: logScanLinesFact(p) }),
   plan(_p: Params, facts): CheckPlan {
-    const r = parseRecords(facts.stdout);
+    const r = parseRecords(facts.log!.stdout);
     const source = first(r, 'source');
     const net = recentNetLines(r.get('net') ?? [], Number(first(r, 'now'))).map((line) => `safety-net: ${line}`);
     const netNote = net.length ? `; fleetfix's safety net undid changes here lately (${NET_LOG})` : '';

@@ -6,6 +6,7 @@ import { listenerPorts, sameListeners, socketListeners, sshdListeners } from '..
 import { first, parseRecords } from '../facts/records.js';
 import { RC_LINKED_FN, shq } from '../util/shell.js';
 import { refuseUnlessValid, restartSocketScript, socketListenFacts, SSHD_FN, SSHD_LISTEN_FACTS } from './sshd-socket.js';
+import { defineFact } from '../facts/fact.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
@@ -26,15 +27,14 @@ function candidates(name: string): string[] {
   return [name];
 }
 
-export const serviceModule = defineModule({
-  name: 'service',
-  summary: 'a service is running or stopped; restarted or reloaded when notified',
-  params,
-  gather(p: Params) {
-    const names = candidates(p.name).map(shq).join(' ');
+/** The state of the service `name` under the host's init system (the same for every check and handler on it). */
+const serviceStateFact = defineFact<string>({
+  name: 'service.state',
+  script(name) {
+    const names = candidates(name).map(shq).join(' ');
     // A socket unit of the same name (ssh.socket) is read too; for sshd, with where it and sshd_config listen, and
     // whether Ubuntu's sshd-socket-generator is there (socket activation is how such a host means sshd to run).
-    const sshdFacts = isSshd(p.name)
+    const sshdFacts = isSshd(name)
       ? `${SSHD_FN}
       ${socketListenFacts('"$n.socket"')}
       ${SSHD_LISTEN_FACTS}
@@ -73,8 +73,15 @@ else
   done
 fi`;
   },
+});
+
+export const serviceModule = defineModule({
+  name: 'service',
+  summary: 'a service is running or stopped; restarted or reloaded when notified',
+  params,
+  facts: (p: Params) => ({ service: serviceStateFact(p.name) }),
   plan(p: Params, facts): CheckPlan {
-    const r = parseRecords(facts.stdout);
+    const r = parseRecords(facts.service!.stdout);
     const init = first(r, 'init') as Init | undefined;
     const unit = first(r, 'unit');
     if (!init || !unit) return { ok: false, message: `service ${p.name} is not installed`, changes: [], error: `no service named ${candidates(p.name).join(' or ')}` };

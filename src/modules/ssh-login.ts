@@ -25,9 +25,6 @@ export const sshLoginModule = defineModule({
   name: 'ssh_login',
   summary: "check only: a fresh SSH login as the user with the operator's key works (authentication only, nothing run)",
   params,
-  gather() {
-    return ': the facts of ssh_login come from this machine (probe)';
-  },
   /** Authenticates with the inventory's keys and agent (never its password) and host key checks, then hangs up. */
   async probe(p: Params, host, signal) {
     const access = { ...host.ssh, label: `ssh as ${p.user}`, user: p.user, port: p.port ?? host.ssh.port, password: undefined };
@@ -55,7 +52,7 @@ export const sshLoginModule = defineModule({
     return same ? loginFacts : undefined;
   },
   plan(p: Params, facts): CheckPlan {
-    const r = parseRecords(facts.stdout);
+    const r = parseRecords(facts.probe!.stdout);
     const at = `${p.user}@ on port ${p.port ?? 'the inventory\'s'}`.replace('@ on', ' on');
     if (first(r, 'login') === 'ok') return { ok: true, message: `a fresh SSH login as ${at} with the operator's key works`, changes: [] };
     return { ok: false, message: `a fresh SSH login as ${at} with the operator's key fails (${first(r, 'kind') ?? 'unknown'}): ${first(r, 'why') ?? 'no answer'}`, changes: [] };

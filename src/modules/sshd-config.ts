@@ -6,14 +6,14 @@ import { flatten, parseEffective, parseMaxStartups, type ConfigFile } from '../f
 import { first, parseRecords } from '../facts/records.js';
 import { listenerPorts, sameListeners, socketListeners, sshdListeners } from '../facts/socket-listeners.js';
 import { unifiedDiff } from '../report/diff.js';
-import { BASE64, shq } from '../util/shell.js';
+import { shq } from '../util/shell.js';
 import { FILE_READ_LIMIT, replaceFileLines, SAFE_FS_FNS, splitPath, unchangedGuard } from './safe-fs.js';
 import { editConfig, type WantedDirective } from './sshd-config-edit.js';
-import { connectionFacts, connectionOf, connectionParams, describeConnection } from './sshd-effective.js';
-import { restartSocketScript, socketListenFacts, SSHD_FN } from './sshd-socket.js';
+import { connectionOf, connectionParams, describeConnection } from './sshd-effective.js';
+import type { Connection } from '../facts/sshd-match.js';
+import { configFiles, SSHD_CONFIG, sshdConfigFiles, sshdEffective, sshdSocket } from './sshd-facts.js';
+import { restartSocketScript, SSHD_FN } from './sshd-socket.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
-
-export const SSHD_CONFIG = '/etc/ssh/sshd_config';
 
 const KEYWORDS = new Set(
   'acceptenv addressfamily allowagentforwarding allowgroups allowstreamlocalforwarding allowtcpforwarding allowusers authenticationmethods authorizedkeyscommand authorizedkeyscommanduser authorizedkeysfile authorizedprincipalscommand authorizedprincipalscommanduser authorizedprincipalsfile banner casignaturealgorithms challengeresponseauthentication chrootdirectory ciphers clientalivecountmax clientaliveinterval compression denygroups denyusers disableforwarding exposeauthinfo fingerprinthash forcecommand gatewayports gssapiauthentication gssapicleanupcredentials hostbasedacceptedalgorithms hostbasedauthentication hostbasedusesnamefrompacketonly hostcertificate hostkey hostkeyagent hostkeyalgorithms ignorerhosts ignoreuserknownhosts ipqos kbdinteractiveauthentication kerberosauthentication kexalgorithms listenaddress logingracetime loglevel macs maxauthtries maxsessions maxstartups passwordauthentication permitemptypasswords permitlisten permitopen permitrootlogin permittty permittunnel permituserenvironment permituserrc persourcemaxstartups persourcenetblocksize pidfile port printlastlog printmotd pubkeyacceptedalgorithms pubkeyauthentication pubkeyauthoptions rekeylimit requiredrsasize revokedkeys securitykeyprovider setenv streamlocalbindmask streamlocalbindunlink strictmodes subsystem syslogfacility tcpkeepalive trustedusercakeys unusedconnectiontimeout usedns usepam versionaddendum x11displayoffset x11forwarding x11uselocalhost xauthlocation'.split(' '),
@@ -23,7 +23,7 @@ const SYNONYMS: Record<string, string> = { 'prohibit-password': 'without-passwor
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const directiveValue = z.union([scalar, z.array(z.union([z.string(), z.number()])).min(1)]);
-type DirectiveValue = z.output<typeof directiveValue>;
+export type DirectiveValue = z.output<typeof directiveValue>;
 /** Directives by keyword; `for: { user, ... }` judges them as sshd applies them to that user's connection (Match blocks). */
 const params = z.object({ for: z.unknown().optional() }).catchall(directiveValue).superRefine((p, ctx) => {
   // `for` is checked here, beside the directives, so that a bad value in either is reported with the other's.
@@ -80,37 +80,13 @@ function sameSet(a: string[], b: string[]): boolean {
   return sa.size === new Set(b).size && b.every((x) => sa.has(x));
 }
 
-/** Shell lines printing sshd_config and the files it includes (file=, content= base64; too_large= past the read limit). */
-export const CONFIG_FILES_FACTS = `ff_emit() { ff_size=$(stat -c %s -- "$1"); if [ "$ff_size" -gt ${FILE_READ_LIMIT} ]; then printf 'too_large=%s|%s\\n' "$ff_size" "$1"; return; fi; printf 'file=%s\\n' "$1"; printf 'content=%s\\n' "$(head -c ${FILE_READ_LIMIT} -- "$1" | ${BASE64})"; }
-ff_emit ${SSHD_CONFIG}
-for ff_pat in $(awk 'tolower($1)=="include"{for(i=2;i<=NF;i++)print $i}' ${SSHD_CONFIG}); do
-  case "$ff_pat" in /*) ;; *) ff_pat="/etc/ssh/$ff_pat" ;; esac
-  for ff_f in $ff_pat; do [ -f "$ff_f" ] && ff_emit "$ff_f"; done
-done`;
-
-/** The files CONFIG_FILES_FACTS printed. */
-export function configFiles(r: Map<string, string[]>): ConfigFile[] {
-  const contents = r.get('content') ?? [];
-  return (r.get('file') ?? []).map((path, i) => ({ path, text: Buffer.from(contents[i] ?? '', 'base64').toString('utf8') }));
-}
-
 export const sshdConfigModule = defineModule({
   name: 'sshd_config',
   summary: 'sshd directives, judged by sshd -T and edited where the effective value is set',
   params,
-  gather(p: Params) {
-    return `${SSHD_FN}
-if [ ! -x "$ff_sshd_bin" ]; then echo 'sshd=absent'; exit 0; fi
-${p.for ? connectionFacts(p.for) : 'ff_spec='}
-${CONFIG_FILES_FACTS}
-if ff_out=$(ff_sshd -T \${ff_spec:+-C "$ff_spec"} 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effective=/'; else printf '%s\\n' "$ff_out" | sed 's/^/invalid=/'; fi
-# Where sshd is socket-activated, what really listens is the socket.
-if [ -d /run/systemd/system ]; then for ff_s in ssh.socket sshd.socket; do
-  if [ "$(systemctl is-active "$ff_s" 2>/dev/null)" = active ]; then echo "socket_unit=$ff_s"; ${socketListenFacts('"$ff_s"')}; break; fi
-done; fi`;
-  },
+  facts: (p: Params) => ({ effective: sshdEffective(p.for), files: sshdConfigFiles(undefined), socket: sshdSocket(undefined) }),
   plan(p: Params, facts): CheckPlan {
-    const r = parseRecords(facts.stdout);
+    const r = parseRecords([facts.effective, facts.files, facts.socket].map((f) => f!.stdout).join('\n'));
     const fail = (error: string): CheckPlan => ({ ok: false, message: error, changes: [], error });
     if (first(r, 'sshd') === 'absent') return fail('sshd is not installed');
     const tooLarge = first(r, 'too_large');
@@ -126,7 +102,7 @@ done; fi`;
     const judged = conn ? `sshd -T for ${describeConnection(conn)}` : 'sshd -T';
     const wanted = directivesOf(p);
 
-    const wrong = Object.entries(wanted).filter(([k, v]) => !satisfied(k, v, effective.get(k.toLowerCase()) ?? []));
+    const wrong = unsatisfied(wanted, effective);
     const socketUnit = first(r, 'socket_unit');
     if (wrong.length === 0 && socketUnit && Object.keys(wanted).some((k) => /^(port|listenaddress)$/i.test(k))) {
       // sshd_config is right, but a socket-activated sshd listens where the socket does, until it follows.
@@ -141,15 +117,25 @@ done; fi`;
     }
     if (wrong.length === 0) return { ok: true, message: `${judged}: ${Object.keys(wanted).map((k) => `${k} ${(effective.get(k.toLowerCase()) ?? []).join(',')}`).join('; ')}`, changes: [] };
 
-    const edits: WantedDirective[] = wrong.map(([keyword, v]) => ({
-      keyword,
-      values: keyword.toLowerCase() === 'listenaddress' && v === 'any' ? null : (Array.isArray(v) ? v : [v]).map(render),
-    }));
-    const edited = editConfig(files, SSHD_CONFIG, edits, conn);
+    const edited = editsFor(files, wrong, conn);
     const summary = (conn ? `for ${describeConnection(conn)}: ` : '') + wrong.map(([k, v]) => `${k} ${(effective.get(k.toLowerCase()) ?? ['(unset)']).join(',')} -> ${Array.isArray(v) ? v.join(',') : render(v)}`).join('; ');
     return { ok: false, message: summary, changes: [editChange(files, edited, summary)] };
   },
 });
+
+/** The directives of `wanted` that sshd -T's `effective` values do not satisfy. */
+export function unsatisfied(wanted: Record<string, DirectiveValue>, effective: Map<string, string[]>): [string, DirectiveValue][] {
+  return Object.entries(wanted).filter(([k, v]) => !satisfied(k, v, effective.get(k.toLowerCase()) ?? []));
+}
+
+/** The files edited so that sshd applies the `wrong` directives' wanted values (to `conn`'s connection): path -> text. */
+export function editsFor(files: ConfigFile[], wrong: [string, DirectiveValue][], conn?: Connection): Map<string, string> {
+  const edits: WantedDirective[] = wrong.map(([keyword, v]) => ({
+    keyword,
+    values: keyword.toLowerCase() === 'listenaddress' && v === 'any' ? null : (Array.isArray(v) ? v : [v]).map(render),
+  }));
+  return editConfig(files, SSHD_CONFIG, edits, conn);
+}
 
 /**
  * The configuration on disk fails sshd -T (sshd would not start): each line the validator names (FILE line N: why)

@@ -21,6 +21,11 @@ export const connectionParams = z.strictObject({
 });
 export type ConnectionParams = z.output<typeof connectionParams>;
 
+/** The connection fields of a check's parameters: the key of the sshd -T it shares with the other checks of that connection. */
+export function judgedConnection(p: ConnectionParams): ConnectionParams {
+  return { user: p.user, host: p.host, addr: p.addr, laddr: p.laddr, lport: p.lport };
+}
+
 /**
  * Shell lines (needing SSHD_FN) that print the connection as `conn_*` records and the user's groups, and set ff_spec
  * to the `-C` spec for sshd -T. The session's SSH_CONNECTION is its own, or an ancestor's where sudo cleared it; only

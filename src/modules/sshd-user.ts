@@ -8,10 +8,11 @@ import { parseEffective, readOrder, type ConfigFile } from '../facts/sshd-config
 import { addressList, wildcard, type Connection } from '../facts/sshd-match.js';
 import { getentFields, shq } from '../util/shell.js';
 import { FILE_READ_LIMIT } from './safe-fs.js';
-import { configFiles, CONFIG_FILES_FACTS, editChange, SSHD_CONFIG } from './sshd-config.js';
+import { defineFact } from '../facts/fact.js';
+import { editChange } from './sshd-config.js';
 import { editConfig, linesInEffect, replaceLines, type WantedDirective } from './sshd-config-edit.js';
-import { connectionFacts, connectionOf, connectionParams, describeConnection } from './sshd-effective.js';
-import { SSHD_FN } from './sshd-socket.js';
+import { connectionOf, connectionParams, describeConnection, judgedConnection } from './sshd-effective.js';
+import { configFiles, effectiveValue, SSHD_CONFIG, sshdConfigFiles, sshdEffective } from './sshd-facts.js';
 import { defineModule, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
@@ -40,36 +41,42 @@ export function userPatternMatches(pattern: string, c: Connection): boolean {
 
 const WILDCARD = /[*?!@]/;
 
-export const sshdUserModule = defineModule({
-  name: 'sshd_user',
-  summary: 'sshd lets the user in: AllowUsers/DenyUsers/Groups, PermitRootLogin, AuthenticationMethods, the key type, RevokedKeys, the account',
-  params,
-  gather(p: Params) {
+
+/**
+ * The account as sshd's allowed_user() sees it (uid, shell, locked, expiry; `user=absent`), and whether the key is
+ * in the RevokedKeys that sshd -T names for the connection.
+ */
+const sshdUserAccount = defineFact<Params>({
+  name: 'sshd_user.account',
+  after: (p) => [sshdEffective(judgedConnection(p))],
+  script(p) {
     const key = p.key ? parseAuthorizedKey(p.key) : undefined;
-    return `${SSHD_FN}
-if [ ! -x "$ff_sshd_bin" ]; then echo 'sshd=absent'; exit 0; fi
-${getentFields('passwd', p.user)}
+    return `${getentFields('passwd', p.user)}
 if [ -z "$ff_ent" ]; then echo 'user=absent'; exit 0; fi
 printf 'uid=%s\\nshell=%s\\n' "$3" "$7"
 if [ -f "$7" ] && [ -x "$7" ]; then echo 'shell_ok=yes'; fi
 ${getentFields('shadow', p.user)}
 case "\${2:-}" in '!'*) echo 'locked=yes' ;; esac
 printf 'expire=%s\\ntoday=%s\\n' "\${8:-}" "$(( $(date +%s) / 86400 ))"
-${connectionFacts(p)}
-if ! ff_out=$(ff_sshd -T -C "$ff_spec" 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/invalid=/'; exit 0; fi
-printf '%s\\n' "$ff_out" | grep -iE '^(allowusers|denyusers|allowgroups|denygroups|permitrootlogin|authenticationmethods|pubkeyacceptedalgorithms|revokedkeys|usepam) ' | sed 's/^/effective=/'
-ff_rk=$(printf '%s\\n' "$ff_out" | awk '$1 == "revokedkeys" { print $2 }')
+${effectiveValue(sshdEffective(judgedConnection(p)), 'revokedkeys')}
+ff_rk=\${ff_v%%[[:space:]]*}
 if [ -n "$ff_rk" ] && [ "$ff_rk" != none ]; then
   if [ ! -f "$ff_rk" ]; then echo 'revoked=missing'
   elif [ "$(head -c 6 -- "$ff_rk")" = SSHKRL ]; then
     ${key ? `ff_t=$(mktemp); printf '%s\\n' ${shq(`${key.type} ${key.blob}`)} > "$ff_t"; if ssh-keygen -Q -f "$ff_rk" "$ff_t" >/dev/null 2>&1; then echo 'revoked=no'; else echo 'revoked=yes'; fi; rm -f -- "$ff_t"` : ':'}
   else ${key ? `if head -c ${FILE_READ_LIMIT} -- "$ff_rk" | grep -qF -- ${shq(key.blob)}; then echo 'revoked=yes'; else echo 'revoked=no'; fi` : ':'}
   fi
-fi
-${CONFIG_FILES_FACTS}`;
+fi`;
   },
+});
+
+export const sshdUserModule = defineModule({
+  name: 'sshd_user',
+  summary: 'sshd lets the user in: AllowUsers/DenyUsers/Groups, PermitRootLogin, AuthenticationMethods, the key type, RevokedKeys, the account',
+  params,
+  facts: (p: Params) => ({ account: sshdUserAccount(p), effective: sshdEffective(judgedConnection(p)), files: sshdConfigFiles(undefined) }),
   plan(p: Params, facts): CheckPlan {
-    const r = parseRecords(facts.stdout);
+    const r = parseRecords([facts.account, facts.effective, facts.files].map((f) => f!.stdout).join('\n'));
     const fail = (error: string): CheckPlan => ({ ok: false, message: error, changes: [], error });
     if (first(r, 'sshd') === 'absent') return fail('sshd is not installed');
     if (first(r, 'user') === 'absent') return fail(`no such user: ${p.user}`);

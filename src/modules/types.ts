@@ -1,6 +1,7 @@
-// The module contract: gather facts with one shell script, plan changes with a pure function; the engine alone applies.
+// The module contract: name the facts to gather (shared between checks), plan changes with a pure function; the engine alone applies.
 import type { z } from 'zod';
 import type { HostSpec } from '../config/inventory.js';
+import type { FactUse } from '../facts/fact.js';
 import type { ExecResult, TransportError } from '../transport/types.js';
 
 /** One change a fix makes. `script` is run by the engine on apply (sh, on stdin); it never runs in a dry run. */
@@ -32,11 +33,11 @@ export interface ModuleDef<P = unknown> {
   summary: string;
   /** Strict schema of the module's parameters, after {{ var }} substitution. */
   params: z.ZodType<P>;
-  /** Shell script whose output is this module's facts. */
-  gather(params: P): string;
+  /** The facts the plan reads, by the name it reads them under; gathered from the host in one round trip. */
+  facts?(params: P): Record<string, FactUse>;
   /**
-   * Facts gathered from this machine instead (a login as a user): when set, `gather` is never sent, and the engine
-   * runs this beside the host's scripts. A check whose facts come from here must pass after apply for the host to be fixed.
+   * The fact gathered from this machine instead (a login as a user), read by the plan as `probe`: the engine runs it
+   * beside the host's scripts. A check whose facts come from here must pass after apply for the host to be fixed.
    */
   probe?(params: P, host: HostSpec, signal?: AbortSignal): Promise<ExecResult>;
   /**
@@ -45,9 +46,12 @@ export interface ModuleDef<P = unknown> {
    * own login answers the probe instead of a second, identical one. Undefined where the probe asks something else.
    */
   probeByLogin?(params: P, host: HostSpec): ((failure?: TransportError) => ExecResult) | undefined;
-  /** Pure: decide from the facts what (if anything) must change. */
-  plan(params: P, facts: ExecResult): CheckPlan;
+  /** Pure: decide from the facts (by the names `facts` gave them) what, if anything, must change. */
+  plan(params: P, facts: Facts): CheckPlan;
 }
+
+/** A check's facts, by the names its module gave them. */
+export type Facts = Record<string, ExecResult>;
 
 /** Helper so each module keeps its parameter type while the registry holds them together. */
 export function defineModule<S extends z.ZodType>(def: ModuleDef<z.output<S>> & { params: S }): ModuleDef<unknown> {

@@ -60,7 +60,7 @@ export interface RunResult {
 }
 
 /** A host's status from its checks (unreachable is decided by the engine before any check runs). */
-export function hostStatusFromChecks(command: Command, checks: CheckResult[]): HostStatus {
+export function hostStatusFromChecks(command: Command, checks: Pick<CheckResult, 'status'>[]): HostStatus {
   if (checks.some((c) => c.status === 'error')) return 'failed';
   // After apply every fix was made (fixed) or failed (error); what still fails only observes (a log line, a port)
   // and has no fix: it is reported, but it does not fail the host.

@@ -5,7 +5,7 @@ import { CappedOutput, DEFAULT_MAX_OUTPUT_BYTES, outputLimitError } from './outp
 import { TransportError, type ExecOptions, type ExecResult, type Transport } from './types.js';
 
 export class CommandTransport implements Transport {
-  readonly mergesStderr = false;
+  readonly capabilities = { mergesStderr: false, primaryLogin: false };
   private constructor(
     readonly access: string,
     private readonly argv: string[],

@@ -30,7 +30,7 @@ const LOGOUT_WAIT_MS = 2000;
 
 export class ConsoleTransport implements Transport {
   readonly access = 'console';
-  readonly mergesStderr = true;
+  readonly capabilities = { mergesStderr: true, primaryLogin: false };
   private queue: Promise<unknown> = Promise.resolve();
   private broken?: TransportError;
 

@@ -8,7 +8,7 @@ import { hostKeyAlgorithms, judgeHostKey } from './host-key-check.js';
 import { knownKeyTypes, lookupName } from './known-hosts.js';
 import { KnownHostsStore } from './known-hosts-store.js';
 import { CappedOutput, outputLimitError } from './output-cap.js';
-import { TransportError, type ExecOptions, type ExecResult, type Transport } from './types.js';
+import { TransportError, type ExecOptions, type ExecResult, type Transport, type TransportCapabilities } from './types.js';
 
 const { Client, utils } = ssh2;
 
@@ -27,6 +27,8 @@ export interface SshTarget {
   sock?: Duplex;
   /** Closed together with this connection (the jump host it goes through). */
   via?: SshTransport;
+  /** This is the host's primary SSH login (see TransportCapabilities). */
+  primary?: boolean;
 }
 
 const KEX = ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521', 'diffie-hellman-group-exchange-sha256', 'diffie-hellman-group14-sha256', 'diffie-hellman-group16-sha512'] as const;
@@ -34,7 +36,7 @@ const KEX = ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nis
 const CLOSE_WAIT_MS = 2000;
 
 export class SshTransport implements Transport {
-  readonly mergesStderr = false;
+  readonly capabilities: TransportCapabilities;
   private closed = false;
   private lostReason?: TransportError;
   private readonly pending = new Set<(err: TransportError) => void>();
@@ -46,6 +48,7 @@ export class SshTransport implements Transport {
     private readonly target: SshTarget,
     private readonly sudo: boolean,
   ) {
+    this.capabilities = { mergesStderr: false, primaryLogin: target.primary === true };
     client.on('close', () => this.lose(new TransportError('connection-lost', `connection to ${target.name} was lost`)));
     client.on('error', (err) => this.lose(new TransportError('connection-lost', `connection to ${target.name} failed: ${err.message}`)));
   }

@@ -11,11 +11,22 @@ export interface ExecOptions {
   timeoutMs?: number;
 }
 
-export interface Transport {
-  /** How the host was reached, e.g. "ssh", "fallback 1 (port 2222)", "console", "local". */
-  readonly access: string;
+/** What a transport is and can do: the engine decides by these, never by the `access` label. */
+export interface TransportCapabilities {
   /** stderr arrives inside stdout (a console's terminal has one stream): a batch finds its stderr markers there. */
-  readonly mergesStderr: boolean;
+  mergesStderr: boolean;
+  /**
+   * The session is the host's primary SSH login (the inventory's user, port and keys), the very login that verifies
+   * an apply: its own login answers a check that would make the same one, and when a fresh one fails after changes,
+   * the changes cut this path, and are undone over the session still open.
+   */
+  primaryLogin: boolean;
+}
+
+export interface Transport {
+  /** How the host was reached, for the report: "ssh", "fallback 1 (port 2222)", "console", "local". Decides nothing. */
+  readonly access: string;
+  readonly capabilities: TransportCapabilities;
   /** Run `script` with `sh` on the host (script on stdin), as root when `become` is set. */
   exec(script: string, opts?: ExecOptions): Promise<ExecResult>;
   close(): Promise<void>;

@@ -2,14 +2,15 @@
 // the lease and the safety net as a host would. Used by the engine's unit tests and by the scale benchmark.
 import { readFileSync } from 'node:fs';
 import type { HostSpec } from '../../src/config/inventory.js';
+import { factRound } from '../../src/engine/phases/gather.js';
 import type { HostJob } from '../../src/engine/prepare.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../../src/transport/output-cap.js';
-import type { ExecResult, Transport } from '../../src/transport/types.js';
+import { TransportError, type ExecResult, type Transport } from '../../src/transport/types.js';
 
 export type SimState = 'healthy' | 'broken';
 export type Facts = Record<string, ExecResult>;
 
-/** The facts of the bundled playbook's checks on a lab host, healthy and broken (npm run bench:record writes them). */
+/** The facts of the bundled playbook's checks on a lab host, healthy and broken, by fact key (npm run bench:record writes them). */
 export const RECORDED_FACTS = new URL('../fixtures/sim-host/ssh-access-facts.json', import.meta.url);
 
 export interface Recorded {
@@ -22,7 +23,7 @@ export function loadRecorded(): Recorded {
 }
 
 /** What the engine sends, told apart by what the lease and net scripts (host-lock.ts, safety-net.ts) do. */
-type Kind = 'gather' | 'acquire' | 'renew' | 'release' | 'arm' | 'disarm' | 'guarded' | 'other';
+export type Kind = 'gather' | 'acquire' | 'renew' | 'release' | 'arm' | 'disarm' | 'guarded' | 'other';
 
 function kindOf(script: string, gathers: Map<string, string>): Kind {
   if (gathers.has(script)) return 'gather';
@@ -44,7 +45,7 @@ function runIdIn(script: string, kind: Kind): string {
 export interface SimOptions {
   state: SimState;
   recorded: Recorded;
-  /** Gather script -> step id, for the steps the recording holds. */
+  /** Gather script -> fact key, for the facts the recording holds. */
   gathers: Map<string, string>;
   /** Milliseconds before each answer (the scale benchmark's round trip); none by default. */
   latency?: () => number;
@@ -52,6 +53,8 @@ export interface SimOptions {
   leaseHeldBy?: string;
   /** The net fires (undoing the changes) before the confirmation comes: disarming finds it gone. */
   netFiresBeforeConfirm?: boolean;
+  /** Never answers the first batch this picks (by its scripts' kinds, and those received before), until closed. */
+  hangOn?: (kinds: Kind[], before: Kind[]) => boolean;
 }
 
 /**
@@ -61,17 +64,22 @@ export interface SimOptions {
  */
 export class SimHost implements Transport {
   readonly access = 'sim';
-  readonly mergesStderr = false;
+  readonly capabilities = { mergesStderr: false, primaryLogin: false };
   state: SimState;
   lease?: string;
   net?: { runId: string; undo: number };
   /** Every script received, by kind, in order: what the tests look at. */
   readonly received: Kind[] = [];
   closed = false;
+  /** Resolves once the host holds a batch it will not answer (hangOn). */
+  readonly hung: Promise<void>;
+  private hanging?: () => void;
+  private closing?: () => void;
 
   constructor(private readonly opts: SimOptions) {
     this.state = opts.state;
     this.lease = opts.leaseHeldBy;
+    this.hung = new Promise((resolve) => (this.hanging = resolve));
   }
 
   async exec(script: string): Promise<ExecResult> {
@@ -79,11 +87,24 @@ export class SimHost implements Transport {
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const marker = /@@fleetfix:[0-9a-f]+/.exec(script)![0];
     const stopOnError = script.includes('] || exit 0;');
-    const scripts = script.split(`${marker}:begin:`).slice(1).map((part) => part.slice(part.indexOf('\n(\n') + 3, part.indexOf('\n)\nff_rc=$?')));
+    // Each script sits in `(\nSCRIPT\n)`, or in `VAR=$(\n(\nSCRIPT\n)\n)` where the batch keeps its output (batch.ts).
+    const scripts = script.split(`${marker}:begin:`).slice(1).map((part) => {
+      const body = part.slice(part.indexOf('\n') + 1, part.indexOf('\nff_rc=$?'));
+      return /^ff_fact_[0-9a-f]+=\$\(\n/.test(body) ? body.slice(body.indexOf('\n(\n') + 3, -'\n)\n)'.length) : body.slice(2, -2);
+    });
+    const kinds = scripts.map((s) => kindOf(s, this.opts.gathers));
+    const hang = this.hanging;
+    if (hang && this.opts.hangOn?.(kinds, this.received)) {
+      this.hanging = undefined;
+      this.received.push(...kinds);
+      hang();
+      // Held until the engine closes the connection (Ctrl-C, --timeout): nothing of the batch is known to have run.
+      return new Promise((_, reject) => (this.closing = () => reject(new TransportError('connection-lost', 'the simulated host was closed mid-batch'))));
+    }
     const outputs: ExecResult[] = [];
     let changed = false;
-    for (const s of scripts) {
-      const kind = kindOf(s, this.opts.gathers);
+    for (const [i, s] of scripts.entries()) {
+      const kind = kinds[i]!;
       this.received.push(kind);
       const out = this.answer(s, kind);
       outputs.push(out);
@@ -135,6 +156,7 @@ export class SimHost implements Transport {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.closing?.();
   }
 }
 
@@ -159,12 +181,12 @@ export function simSpecs(count: number): HostSpec[] {
 
 /**
  * The jobs a simulated host can answer: checks whose facts come from this machine (ssh_login's login) are left out,
- * since a simulated host has no sshd to log in to. Returns them with the map from gather script to step id.
+ * since a simulated host has no sshd to log in to. Returns them with the map from gather script to fact key.
  */
 export function simJobs(jobs: HostJob[]): { jobs: HostJob[]; gathers: Map<string, string> } {
   const kept = jobs.map((j) => ({ ...j, checks: j.checks.filter((s) => !s.module.probe) }));
-  // Every simulated host renders the same scripts: one map from gather script to step for all.
+  // Every simulated host renders the same scripts: one map from gather script to fact for all.
   const first = kept[0];
-  const gathers = new Map(first ? [...first.checks, ...first.handlers].filter((s) => !s.skip).map((s) => [s.module.gather(s.params), s.step.id] as const) : []);
+  const gathers = new Map(first ? factRound([...first.checks, ...first.handlers]).uses.map((u) => [u.script, u.key] as const) : []);
   return { jobs: kept, gathers };
 }

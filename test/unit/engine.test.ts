@@ -16,15 +16,20 @@ const recorded = loadRecorded();
 const quiet = new Writable({ write: (_c, _e, done) => done() });
 
 /** Runs `command` over one simulated host per entry of `states`; returns each host's result and the fake itself. */
-async function runOn(command: Command, states: SimState[], extra: Partial<SimOptions> = {}): Promise<{ results: HostResult[]; sims: SimHost[] }> {
+async function runOn(command: Command, states: SimState[], extra: Partial<SimOptions> = {}, interruptOnceHung = false): Promise<{ results: HostResult[]; sims: SimHost[] }> {
   const { jobs, gathers } = simJobs(prepareJobs(simSpecs(states.length), [loadPlaybook(DEFAULT_PLAYBOOK, [...modules.keys()])], recorded.vars));
   const sims = states.map((state) => new SimHost({ state, recorded, gathers, ...extra }));
   const run = new FleetRun({ command, forks: 4, hostTimeoutMs: 60_000, progress: new PlainProgress(quiet), connect: async (host) => ({ transport: sims[Number(host.name.slice(3))]!, attempts: [] }) });
+  // Ctrl-C, the moment the host holds the batch it will not answer.
+  if (interruptOnceHung) void Promise.all(sims.map((s) => s.hung)).then(() => run.interrupt());
   let results = await run.plan(jobs);
   if (command === 'apply') results = await run.apply();
   await run.close();
   return { results, sims };
 }
+
+/** The checks of a result with a fix, by status and message. */
+const fixes = (r: HostResult) => r.checks.filter((c) => c.kind === 'check' && c.changes.length > 0).map((c) => ({ id: c.id, status: c.status, message: c.message }));
 
 /** The kinds of script a fake host received, each run of one kind (gathers, guarded changes, others) folded into one entry. */
 const folded = (sim: SimHost) => sim.received.filter((k, i, all) => k !== all[i - 1]);
@@ -70,5 +75,37 @@ describe('engine on a simulated host', () => {
     assert.equal(sims[0]!.state, 'broken', 'the changes were undone');
     assert.equal(sims[0]!.lease, undefined);
     assert.equal(sims[0]!.net, undefined);
+  });
+
+  it('Ctrl-C while the fixes are in flight: each of their checks is unknown (the host may have changed), none "not applied"', async () => {
+    const { results } = await runOn('apply', ['broken'], { hangOn: (kinds) => kinds.includes('arm') }, true);
+    const [host] = results as [HostResult];
+    assert.equal(host.status, 'failed');
+    assert.equal(host.error, 'interrupted');
+    const inFlight = fixes(host);
+    assert.ok(inFlight.length >= 2, `several fixes: ${JSON.stringify(inFlight)}`);
+    for (const c of inFlight) {
+      assert.equal(c.status, 'error', c.id);
+      assert.match(c.message, /^unknown: the run stopped while this fix was in flight/, c.id);
+    }
+  });
+
+  it('Ctrl-C after the fixes were made (while verifying): they are reported fixed, the host failed as interrupted', async () => {
+    const { results, sims } = await runOn('apply', ['broken'], { hangOn: (kinds, before) => before.includes('arm') && kinds.every((k) => k === 'gather') }, true);
+    const [host] = results as [HostResult];
+    assert.equal(host.status, 'failed');
+    assert.equal(host.error, 'interrupted');
+    assert.equal(sims[0]!.state, 'healthy', 'the fixes ran on the host');
+    const made = fixes(host);
+    assert.ok(made.length >= 2);
+    for (const c of made) assert.equal(c.status, 'fixed', `${c.id}: ${c.message}`);
+  });
+
+  it('Ctrl-C while planning an apply: nothing was sent, and each fix is reported as planned, not applied', async () => {
+    const { results, sims } = await runOn('apply', ['broken'], { hangOn: (kinds) => kinds.includes('other') && !kinds.includes('arm') }, true);
+    const [host] = results as [HostResult];
+    assert.equal(host.status, 'failed');
+    assert.ok(!sims[0]!.received.includes('arm') && !sims[0]!.received.includes('guarded'), `no fix sent: ${sims[0]!.received.join(' ')}`);
+    for (const c of fixes(host)) assert.equal(c.status, 'fail', `${c.id}: ${c.message}`);
   });
 });

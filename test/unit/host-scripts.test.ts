@@ -4,6 +4,7 @@ import { appendFileSync, chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { execBatch, splitBatch } from '../../src/engine/batch.js';
+import { factsOf } from '../../src/engine/phases/gather.js';
 import { modules } from '../../src/modules/registry.js';
 import { CommandTransport } from '../../src/transport/command.js';
 import { normalizeSave } from '../../src/modules/firewall.js';
@@ -19,8 +20,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 async function planOf(name: string, params: unknown) {
   const module = modules.get(name)!;
   const parsed = module.params.parse(params);
-  const [facts] = await execBatch(sh, [module.gather(parsed)], { stopOnError: false });
-  return module.plan(parsed, facts!);
+  return module.plan(parsed, await factsOf(sh, module, parsed));
 }
 
 describe('execBatch', () => {

@@ -7,7 +7,8 @@ import { modules } from '../../src/modules/registry.js';
 interface Case {
   name: string;
   params: unknown;
-  facts: string;
+  /** The facts by the names the module gives them; a string where the module reads one fact. */
+  facts: string | Record<string, string>;
   expect: { ok: boolean; changes: string[]; error?: string; scripts?: string[]; diffs?: string[]; findings?: string[] };
 }
 
@@ -27,7 +28,10 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
     for (const c of JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as Case[]) {
       it(c.name, () => {
         const params = module!.params.parse(c.params);
-        const plan = module!.plan(params, { code: 0, stdout: facts(c.facts), stderr: '' });
+        const names = module!.probe ? ['probe'] : Object.keys(module!.facts!(params));
+        const given = typeof c.facts === 'string' ? { [names.length === 1 ? names[0]! : '(one string for several facts)']: c.facts } : c.facts;
+        assert.deepEqual(Object.keys(given).sort(), [...names].sort(), 'the fixture names every fact the module reads, and no other');
+        const plan = module!.plan(params, Object.fromEntries(Object.entries(given).map(([name, text]) => [name, { code: 0, stdout: facts(text), stderr: '' }])));
         assert.equal(plan.ok, c.expect.ok, plan.message);
         assert.deepEqual(plan.changes.map((ch) => ch.summary), c.expect.changes);
         assert.equal(plan.error, c.expect.error);

@@ -114,7 +114,7 @@ describe('the engine reports a host past the limit and finishes the others', () 
     // flood answers every script with endless output; calm runs the script with this machine's sh.
     const connect: ConnectFn = async (host) => {
       const sh = CommandTransport.local(false, host.commandTimeoutMs, host.maxOutputBytes, host.name);
-      const transport: Transport = host.name === 'flood' ? { access: 'local', mergesStderr: false, exec: () => sh.exec('yes'), close: async () => {} } : sh;
+      const transport: Transport = host.name === 'flood' ? { access: 'local', capabilities: { mergesStderr: false, primaryLogin: false }, exec: () => sh.exec('yes'), close: async () => {} } : sh;
       return { transport, attempts: [] };
     };
     const quiet = new Writable({ write: (_c, _e, done) => done() });

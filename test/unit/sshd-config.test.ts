@@ -1,11 +1,11 @@
-// The sshd_config editor over a table of configs (Include, Match, duplicates), each result checked with the real sshd -T.
+// The sshd_config module's judgement and edit over a table of configs (Include, Match, duplicates), checked with the real sshd -T.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { flatten, parseEffective, readOrder, type ConfigFile } from '../../src/facts/sshd-config.js';
-import { SSHD_CONFIG, satisfied } from '../../src/modules/sshd-config.js';
-import { editConfig } from '../../src/modules/sshd-config-edit.js';
+import { editsFor, unsatisfied } from '../../src/modules/sshd-config.js';
+import { SSHD_CONFIG } from '../../src/modules/sshd-facts.js';
 import { connectionSpec, type Connection } from '../../src/facts/sshd-match.js';
 
 interface Case {
@@ -32,11 +32,11 @@ describe('sshd_config editor, checked by sshd -T', () => {
     it(c.name, () => {
       const files: ConfigFile[] = Object.entries(c.files).map(([path, text]) => ({ path, text }));
       const before = sshdT(files, c.conn);
-      const wrong = Object.entries(c.wanted).filter(([k, v]) => !satisfied(k, v, before.get(k.toLowerCase()) ?? []));
-      const edited = editConfig(files, SSHD_CONFIG, wrong.map(([keyword, v]) => ({ keyword, values: v === 'any' ? null : [typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)] })), c.conn);
+      // The module's own judgement and edit, as its plan makes them from sshd -T's answer.
+      const edited = editsFor(files, unsatisfied(c.wanted, before), c.conn);
       assert.deepEqual(Object.fromEntries(edited), c.changed);
       const after = sshdT(files.map((f) => ({ path: f.path, text: edited.get(f.path) ?? f.text })), c.conn);
-      for (const [k, v] of Object.entries(c.wanted)) assert.ok(satisfied(k, v, after.get(k.toLowerCase()) ?? []), `${k}: sshd -T says ${after.get(k.toLowerCase())}`);
+      assert.deepEqual(unsatisfied(c.wanted, after).map(([k]) => `${k}: sshd -T says ${after.get(k.toLowerCase())}`), []);
     });
   }
 });

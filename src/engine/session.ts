@@ -1,0 +1,78 @@
+// One host's run as state: one record per check and handler, and the host's own; the report is rendered from them.
+import type { CheckPlan } from '../modules/types.js';
+import type { CheckResult, CheckStatus, Diagnosis, HostResult, HostStatus } from '../report/model.js';
+import type { Transport } from '../transport/types.js';
+import type { HostJob, PreparedStep } from './prepare.js';
+
+/** Where a check's (or a handler's) fix stands on the host, on apply: while `sent`, its outcome is unknown. */
+export type FixState = 'sent' | 'made' | 'failed';
+
+/** One check or handler on one host, from its plan to the confirmation. */
+export interface CheckState {
+  prepared: PreparedStep;
+  /** The latest plan: from the facts, then (checks) from the re-check after apply. */
+  plan: CheckPlan;
+  status: CheckStatus;
+  message: string;
+  findings?: string[];
+  /** Planned, or (once applied) made. */
+  changes: { summary: string; diff?: string }[];
+  fix?: FixState;
+}
+
+/** One run's hold on a host: its id, how long each taking or renewal lasts, how long to wait for another run's. */
+export interface Lease {
+  runId: string;
+  seconds: number;
+  waitS: number;
+}
+
+/** A host between plan and apply: its connection stays open across the confirmation prompt. */
+export interface HostSession {
+  job: HostJob;
+  /** Aborted when the host runs out of time or the run is interrupted: cancels a connect in flight. */
+  abort: AbortController;
+  transport?: Transport;
+  /** The host's own state, as reported. */
+  host: { status: HostStatus; access?: string; diagnosis?: Diagnosis; attempts?: { access: string; error: string }[]; error?: string; durationMs: number };
+  checks: CheckState[];
+  /** The handlers the fixes notify, planned from the facts read while planning (the safety net's restart). */
+  handlers: CheckState[];
+  /** apply's lease on the host (see host-lock.ts): taken with the facts, given back after the confirmation. */
+  lease?: Lease;
+  /** The apply has begun: from here, a stop leaves fixes applied, not applied, or unknown. */
+  applying?: boolean;
+  /** Set when the run gave up on the host (timeout, interrupt): reported instead, as work still unwinding may change the state. */
+  verdict?: HostResult;
+  startedAt: number;
+}
+
+export function newSession(job: HostJob, lease?: Lease): HostSession {
+  return { job, lease, abort: new AbortController(), host: { status: 'compliant', durationMs: 0 }, checks: [], handlers: [], startedAt: Date.now() };
+}
+
+/** The end of a phase of the host's run: its duration so far is what the report says. */
+export function finish(session: HostSession): void {
+  session.host.durationMs = Date.now() - session.startedAt;
+}
+
+/** A check's state as its plan says, before anything is applied. */
+export function plannedState(prepared: PreparedStep, plan: CheckPlan): CheckState {
+  const status = prepared.skip ? 'skipped' : plan.error ? 'error' : plan.ok ? (plan.findings?.length ? 'finding' : 'pass') : 'fail';
+  return { prepared, plan, status, message: plan.error ?? plan.message, changes: plan.changes.map((c) => ({ summary: c.summary, diff: c.diff })), findings: plan.findings?.length ? plan.findings : undefined };
+}
+
+/** The report of a host. `stopped` (the run gave up on it): a fix in flight is unknown, one not sent was not applied. */
+export function hostResult(session: HostSession, stopped?: string): HostResult {
+  const { job, host } = session;
+  const checks = [...session.checks, ...session.handlers].map((c) => checkResult(c, stopped !== undefined && session.applying === true));
+  // Keys in the contract's order; undefined ones are left out of the JSON.
+  return { name: job.host.name, address: job.host.address, status: stopped ? 'failed' : host.status, access: host.access, diagnosis: host.diagnosis, attempts: host.attempts, error: stopped ?? host.error, durationMs: stopped ? Date.now() - session.startedAt : host.durationMs, checks };
+}
+
+function checkResult(c: CheckState, stopped: boolean): CheckResult {
+  const base = { id: c.prepared.step.id, title: c.prepared.step.title, kind: c.prepared.step.kind, changes: c.changes.map((ch) => ({ ...ch })), findings: c.findings };
+  if (stopped && c.fix === 'sent') return { ...base, status: 'error', message: `unknown: the run stopped while this fix was in flight; the host may or may not have changed (${c.changes.map((ch) => ch.summary).join('; ')})` };
+  if (stopped && c.status === 'fail' && c.changes.length > 0 && c.fix === undefined) return { ...base, status: 'fail', message: `not applied: ${c.message}` };
+  return { ...base, status: c.status, message: c.message };
+}

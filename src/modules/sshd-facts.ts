@@ -1,0 +1,53 @@
+// The sshd facts several checks share, gathered once per host: the effective configuration for a connection (one
+// sshd -T per user and connection), the configuration files, and the socket sshd may be activated by.
+import { defineFact, type FactUse } from '../facts/fact.js';
+import { connectionFacts, type ConnectionParams } from './sshd-effective.js';
+import { BASE64 } from '../util/shell.js';
+import { FILE_READ_LIMIT } from './safe-fs.js';
+import type { ConfigFile } from '../facts/sshd-config.js';
+import { socketListenFacts, SSHD_FN } from './sshd-socket.js';
+
+/**
+ * sshd -T for `conn`'s connection (Match blocks applied), or plain sshd -T without one: `effective=` lines, or
+ * `invalid=` lines where the configuration fails; with the connection (conn_*) and the user's groups; `sshd=absent`
+ * without sshd.
+ */
+export const sshdEffective = defineFact<ConnectionParams | undefined>({
+  name: 'sshd.effective',
+  script: (conn) => `${SSHD_FN}
+if [ ! -x "$ff_sshd_bin" ]; then echo 'sshd=absent'; exit 0; fi
+${conn ? connectionFacts(conn) : 'ff_spec='}
+if ff_out=$(ff_sshd -T \${ff_spec:+-C "$ff_spec"} 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effective=/'; else printf '%s\\n' "$ff_out" | sed 's/^/invalid=/'; fi`,
+});
+
+/** Shell lines that set ff_v to the values sshd -T gives `keyword` (lowercase) in `effective`'s output on the host. */
+export function effectiveValue(effective: FactUse, keyword: string): string {
+  return `ff_v=$(printf '%s\\n' "$${effective.variable}" | sed -n 's/^effective=${keyword} //p')`;
+}
+
+export const SSHD_CONFIG = '/etc/ssh/sshd_config';
+
+/** sshd_config and the files it includes (file=, content= base64; too_large= past the read limit). */
+export const sshdConfigFiles = defineFact<undefined>({
+  name: 'sshd.config-files',
+  script: () => `ff_emit() { ff_size=$(stat -c %s -- "$1"); if [ "$ff_size" -gt ${FILE_READ_LIMIT} ]; then printf 'too_large=%s|%s\\n' "$ff_size" "$1"; return; fi; printf 'file=%s\\n' "$1"; printf 'content=%s\\n' "$(head -c ${FILE_READ_LIMIT} -- "$1" | ${BASE64})"; }
+ff_emit ${SSHD_CONFIG}
+for ff_pat in $(awk 'tolower($1)=="include"{for(i=2;i<=NF;i++)print $i}' ${SSHD_CONFIG}); do
+  case "$ff_pat" in /*) ;; *) ff_pat="/etc/ssh/$ff_pat" ;; esac
+  for ff_f in $ff_pat; do [ -f "$ff_f" ] && ff_emit "$ff_f"; done
+done; true`,
+});
+
+/** The files sshdConfigFiles printed. */
+export function configFiles(r: Map<string, string[]>): ConfigFile[] {
+  const contents = r.get('content') ?? [];
+  return (r.get('file') ?? []).map((path, i) => ({ path, text: Buffer.from(contents[i] ?? '', 'base64').toString('utf8') }));
+}
+
+/** Where sshd is socket-activated, the active socket and where it listens (socket_unit, socket_listen, socket_bind). */
+export const sshdSocket = defineFact<undefined>({
+  name: 'sshd.socket',
+  script: () => `if [ -d /run/systemd/system ]; then for ff_s in ssh.socket sshd.socket; do
+  if [ "$(systemctl is-active "$ff_s" 2>/dev/null)" = active ]; then echo "socket_unit=$ff_s"; ${socketListenFacts('"$ff_s"')}; break; fi
+done; fi; true`,
+});
