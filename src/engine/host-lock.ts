@@ -15,7 +15,7 @@ const LOCK_DIR = '/run/fleetfix-lock';
 export function acquireScript(runId: string, leaseS: number, waitS: number): string {
   const busy = `{ echo "busy: another fleetfix run ($ff_run) is changing this host; its lease lapses at $(date -u -d "@$ff_until" +%H:%M:%SZ 2>/dev/null || echo "$ff_until")" >&2; exit 3; }`;
   return [
-    `ff_lock=${LOCK_DIR}; ff_waited=0`,
+    `ff_lock=${LOCK_DIR}; ff_waited=0 ff_gone=0`,
     'while :; do',
     `  ff_now=$(date +%s)`,
     // The lease appears whole, its owner in it (a rename), or not at all.
@@ -23,6 +23,8 @@ export function acquireScript(runId: string, leaseS: number, waitS: number): str
     `  ff_new=$ff_lock.new.$$; [ ! -e "$ff_new" ] || rm -rf "$ff_new"; mkdir -m 0700 "$ff_new" && printf '%s %s\\n' ${shq(runId)} "$((ff_now + ${leaseS}))" > "$ff_new/owner"`,
     `  if mv -T "$ff_new" "$ff_lock" 2>/dev/null; then exit 0; fi; rm -rf "$ff_new"`,
     `  ff_run=; ff_until=0; read -r ff_run ff_until 2>/dev/null < "$ff_lock/owner" || true`,
+    // Given back between the rename and the read: take it again (a bounded number of times, were it never whole).
+    `  if [ -z "$ff_run" ]; then ff_gone=$((ff_gone + 1)); [ "$ff_gone" -gt 50 ] || continue; ff_run=unknown; fi`,
     `  if [ "$ff_run" = ${shq(runId)} ]; then exit 0; fi`,
     `  if [ "\${ff_until:-0}" -gt 0 ] && [ "$ff_now" -ge "$ff_until" ]; then`,
     `    flock -w 5 "$ff_lock.guard" sh -c 'read -r r u < "$1/owner" && [ "$r $u" = "$2" ] && rm -rf "$1"' sh "$ff_lock" "$ff_run $ff_until" 2>/dev/null || true`,

@@ -43,7 +43,7 @@ if [ "$ff_akf" = none ]; then echo 'akf_none=yes'; exit 0; fi
 ff_file= ff_first=
 set -f
 for ff_pat in $ff_akf; do
-  ff_f=$(ff_pat=$ff_pat h=$ff_home u=${shq(p.user)} U=$ff_uid ${EXPAND_TOKENS})
+  case "$ff_pat" in *%*) ff_f=$(ff_pat=$ff_pat h=$ff_home u=${shq(p.user)} U=$ff_uid ${EXPAND_TOKENS}) ;; *) ff_f=$ff_pat ;; esac
   case "$ff_f" in /*) ;; *) ff_f="$ff_home/$ff_f" ;; esac
   ff_first=\${ff_first:-$ff_f}
   if [ -f "$ff_f" ] && ${holds} >/dev/null; then ff_file=$ff_f; break; fi
@@ -76,7 +76,9 @@ const authorizedKeyFileFact = defineFact<Params>({
       statScript('dir_stat', 'ff_dir'),
       statScript('file_stat', 'ff_file'),
       // What sshd's StrictModes examines (auth_secure_path): the file, then each directory up to the home, or to /.
-      `ff_p=$ff_file; while :; do printf 'secure=%s|%s\\n' "$(LC_ALL=C stat -c '%F|%a|%u|%U' -- "$ff_p" 2>/dev/null || echo absent)" "$ff_p"; if [ "$ff_p" = "$ff_home" ] || [ "$ff_p" = / ]; then break; fi; ff_p=\${ff_p%/*}; ff_p=\${ff_p:-/}; done`,
+      // One stat for them all; a path that does not exist prints nothing (sshd finds no file there to refuse).
+      `ff_p=$ff_file; set --; while :; do set -- "$@" "$ff_p"; if [ "$ff_p" = "$ff_home" ] || [ "$ff_p" = / ]; then break; fi; ff_p=\${ff_p%/*}; ff_p=\${ff_p:-/}; done`,
+      `LC_ALL=C stat -c 'secure=%F|%a|%u|%U|%n' -- "$@" 2>/dev/null`,
       asUserLine('ff_uid', 'ff_gid', READ_AS_USER, ['"$ff_file"', String(FILE_READ_LIMIT)]),
     ].join('\n');
   },
@@ -149,7 +151,6 @@ export const authorizedKeyModule = defineModule({
 export function strictModesProblems(records: string[], uid: number): string[] {
   const problems: string[] = [];
   for (const record of records) {
-    if (record.startsWith('absent|')) continue;
     const [, mode, owner, ownerName, ...rest] = record.split('|');
     const path = rest.join('|');
     if (Number(owner) !== 0 && Number(owner) !== uid) problems.push(`${path} (owned by ${ownerName})`);

@@ -114,5 +114,6 @@ export function inDirScript(dir: string, body: string[]): string {
  */
 export function asUserLine(uidVar: string, gidVar: string, script: string, args: string[]): string {
   const run = `sh -c ${shq(script)} sh ${args.join(' ')}`;
-  return `if [ "$${uidVar}" = 0 ]; then ${run}; elif command -v setpriv >/dev/null 2>&1; then setpriv --reuid="$${uidVar}" --regid="$${gidVar}" --init-groups -- ${run}; else echo 'error=setpriv (util-linux) is needed to read files as their user'; fi`;
+  // As root, already who runs this: a subshell instead of one more sh.
+  return `if [ "$${uidVar}" = 0 ]; then (set -- ${args.join(' ')}; eval ${shq(script)}); elif command -v setpriv >/dev/null 2>&1; then setpriv --reuid="$${uidVar}" --regid="$${gidVar}" --init-groups -- ${run}; else echo 'error=setpriv (util-linux) is needed to read files as their user'; fi`;
 }
