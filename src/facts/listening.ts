@@ -1,11 +1,13 @@
-// Listening TCP sockets from `ss -Hltn`, or from /proc/net/tcp{,6} where ss is missing.
+// Listening TCP sockets from `ss -ltn`, or from /proc/net/tcp{,6} where ss is missing or fails.
 
 export interface Listener {
   address: string;
   port: number;
+  /** The device the socket is bound to (SO_BINDTODEVICE) or the scope of a link-local address, as ss shows it after `%`. */
+  device?: string;
 }
 
-/** `ss -Hltn` lines: State Recv-Q Send-Q Local:Port Peer:Port. */
+/** `ss -ltn` lines: State Recv-Q Send-Q Local:Port Peer:Port (the header and other states are skipped). */
 export function parseSs(lines: string[]): Listener[] {
   const out: Listener[] = [];
   for (const line of lines) {
@@ -13,7 +15,9 @@ export function parseSs(lines: string[]): Listener[] {
     if (fields[0] !== 'LISTEN' || !fields[3]) continue;
     const m = /^(.*):(\d+)$/.exec(fields[3]);
     if (!m) continue;
-    out.push({ address: m[1]!.replace(/^\[|\]$/g, '').replace(/%\S+$/, ''), port: Number(m[2]) });
+    // 0.0.0.0%lo, [::]%lo, [fe80::1%eth0], *: the address, then the device after %
+    const [address, device] = m[1]!.replace(/[[\]]/g, '').split('%');
+    out.push({ address: address!, port: Number(m[2]), ...(device ? { device } : {}) });
   }
   return out;
 }
@@ -48,6 +52,11 @@ function ipv6(hex: string): string {
   return full.replace(/(^|:)0(:0)+(:|$)/, '::');
 }
 
-export function isLoopback(address: string): boolean {
-  return address.startsWith('127.') || address === '::1' || address === 'localhost';
+/** Reachable only from this host: a loopback address (IPv4-mapped too: ::ffff:127.0.0.1, ::ffff:7f00:1) or bound to lo. */
+export function isLoopback(l: Listener): boolean {
+  if (l.device === 'lo') return true;
+  const a = l.address.toLowerCase();
+  const mapped = /^::ffff:(?:(\d+)\.\d+\.\d+\.\d+|([0-9a-f]{1,4}):[0-9a-f]{1,4})$/.exec(a);
+  if (mapped) return mapped[1] !== undefined ? mapped[1] === '127' : parseInt(mapped[2]!, 16) >> 8 === 127;
+  return a.startsWith('127.') || a === '::1' || a === 'localhost';
 }

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { intLike } from '../config/fields.js';
-import { evaluateIptables, evaluateNft, iptAcceptArgs, iptablesAfter, nftTextAfter, parseIptablesSave, parseNftJson, type Verdict } from '../facts/firewall.js';
+import { evaluateIptables, evaluateNft, evaluateUfw, iptAcceptArgs, iptablesAfter, nftTextAfter, parseIptablesSave, parseNftJson, parseUfwApps, parseUfwNumbered, type UfwRule, type Verdict } from '../facts/firewall.js';
 import { first, parseRecords, recordLines } from '../facts/records.js';
 import { unifiedDiff } from '../report/diff.js';
 import { asRecords, BASE64, RC_LINKED_FN, shq } from '../util/shell.js';
@@ -52,7 +52,10 @@ const firewallRulesFact = defineFact<Params>({
     const lines = [
       RC_LINKED_FN,
       `ff_has_line() { [ -r "$2" ] && while read -r ff_l; do [ "$ff_l" = "$1" ] && return 0; done < "$2"; return 1; }`,
-      `if command -v ufw >/dev/null 2>&1 && ufw status 2>/dev/null | grep -q '^Status: active'; then echo ufw=active; ufw status | sed 's/^/ufw_rule=/'; fi`,
+      // ufw: its numbered rules (in C: the words are parsed), whether it filters IPv6 and its default input policy as
+      // it reads them (the last line wins), and where a rule names something other than ports (an application), the
+      // application profiles' ports.
+      `if command -v ufw >/dev/null 2>&1 && ff_ufw=$(LC_ALL=C ufw status numbered 2>/dev/null); then case "$ff_ufw" in 'Status: active'*) echo ufw=active; printf '%s\\n' "$ff_ufw" | sed 's/^/ufw_rule=/'; sed -n -e 's/^IPV6=/ufw_ipv6=/p' -e 's/^DEFAULT_INPUT_POLICY=/ufw_input=/p' /etc/default/ufw 2>/dev/null; [ -d /proc/sys/net/ipv6 ] || echo ufw_ipv6=no; if printf '%s\\n' "$ff_ufw" | grep -v '^\\[ *[0-9]*\\] Anywhere' | grep -q '^\\[ *[0-9]*\\] [A-Za-z]'; then sed -n -e 's/^\\[/ufw_app=[/p' -e 's/^ports *= */ufw_app=ports=/p' /etc/ufw/applications.d/* 2>/dev/null; fi ;; esac; fi`,
       `if command -v firewall-cmd >/dev/null 2>&1 && [ "$(firewall-cmd --state 2>/dev/null)" = running ]; then echo firewalld=running; firewall-cmd --query-port=${port}/tcp >/dev/null 2>&1 && echo firewalld_open=port; firewall-cmd --query-service=ssh >/dev/null 2>&1 && echo firewalld_open=service; fi`,
     ];
     // nftables first (the text listing, only for the diff, where something could drop or reject). iptables-nft keeps
@@ -82,7 +85,7 @@ export const firewallModule = defineModule({
   plan(p: Params, facts): CheckPlan {
     const port = p.port ?? 22;
     const r = parseRecords(facts.rules!.stdout);
-    if (first(r, 'ufw') === 'active') return planUfw(port, r.get('ufw_rule') ?? []);
+    if (first(r, 'ufw') === 'active') return planUfw(p, port, r);
     if (first(r, 'firewalld') === 'running') return planFirewalld(port, r.get('firewalld_open') ?? []);
 
     const families = FAMILIES.filter((f) => f.v === 4 || p.ipv6 !== false);
@@ -105,8 +108,8 @@ export const firewallModule = defineModule({
       const ruleset = parseNftJson(json, skipTables);
       for (const f of families) {
         const verdict = evaluateNft(ruleset, port, f.family);
+        seen.push(`nftables ${f.label}: ${verdict.by}`);
         if (verdict.blocked) {
-          seen.push(`nftables ${f.label}: ${verdict.by}`);
           if (!changes.some((c) => c.summary.includes(verdict.chain))) changes.push(nftChange(decode(first(r, 'nft_text')), verdict, port, skipTables.length === 0 ? first(r, 'persist_nft') : undefined));
         }
       }
@@ -175,10 +178,92 @@ function persistLines(persist: string, produce: string, check?: string): string[
   ];
 }
 
-function planUfw(port: number, rules: string[]): CheckPlan {
-  const open = rules.some((l) => new RegExp(`^(${port}(/tcp)?|OpenSSH)\\s+(\\(v6\\)\\s+)?ALLOW`, 'i').test(l.trim()));
-  if (open) return { ok: true, message: `ufw allows ${port}/tcp`, changes: [] };
-  return { ok: false, message: `ufw is active and does not allow ${port}/tcp`, changes: [{ summary: `ufw allow ${port}/tcp`, diff: `ufw: + ${port}/tcp ALLOW Anywhere`, script: `ufw allow ${port}/tcp` }] };
+const UFW_FAMILIES = [
+  { v6: false, label: 'IPv4', any: '0.0.0.0/0' },
+  { v6: true, label: 'IPv6', any: '::/0' },
+] as const;
+type UfwFamily = (typeof UFW_FAMILIES)[number];
+
+/** A setting of /etc/default/ufw as ufw reads it: the last line, unquoted, in lower case. */
+const ufwSetting = (r: Map<string, string[]>, key: string) => r.get(key)?.slice(-1)[0]?.replace(/["']/g, '').toLowerCase();
+
+function planUfw(p: Params, port: number, r: Map<string, string[]>): CheckPlan {
+  const listing = r.get('ufw_rule') ?? [];
+  const rules = parseUfwNumbered(listing, port, parseUfwApps(r.get('ufw_app') ?? []));
+  const filtered = UFW_FAMILIES.filter((f) => !f.v6 || ufwSetting(r, 'ufw_ipv6') === 'yes');
+  const verdicts = filtered.filter((f) => !f.v6 || p.ipv6 !== false).map((f) => ({ f, v: ufwVerdict(r, rules, f) }));
+  const seen = verdicts.map(({ f, v }) => `${f.label}: ${v.by}`);
+  if (filtered.length === 1 && p.ipv6 !== false) seen.push('IPv6: not filtered by ufw (IPV6 is not yes)');
+  const blocked = verdicts.filter((x) => x.v.blocked);
+  if (blocked.length === 0) return { ok: true, message: `ufw lets tcp dport ${port} through (${seen.join('; ')})`, changes: [] };
+  return { ok: false, message: `ufw blocks tcp dport ${port} (${seen.join('; ')})`, changes: [ufwChange(port, listing, rules, filtered, blocked)] };
+}
+
+/**
+ * The family's verdict by ufw's rules, and by the live rules where a LIMIT decides: `ufw limit` after `ufw enable`
+ * leaves the live ufw6-user-limit-accept chain (IPv6) without its ACCEPT until ufw reloads (ufw 0.36), and the LIMIT
+ * then lets nothing through. `chain: 'reload'` marks that.
+ */
+function ufwVerdict(r: Map<string, string[]>, rules: UfwRule[], f: UfwFamily): Verdict {
+  const v = evaluateUfw(rules, f.v6, ufwSetting(r, 'ufw_input') ?? 'drop');
+  const chain = `${f.v6 ? 'ufw6' : 'ufw'}-user-limit-accept`;
+  const live = ['nft', 'legacy'].map((b) => recordLines(r, `ipt_${b}_v${f.v6 ? 6 : 4}`) ?? '');
+  if (v.rule?.action !== 'LIMIT' || !live.some((t) => t.includes(`:${chain} `) && !t.includes(`-A ${chain} -j ACCEPT`))) return v;
+  return { blocked: true, by: `${v.by}, but the live ${chain} chain accepts nothing until ufw reloads`, chain: 'reload' };
+}
+
+/**
+ * ufw rules that let the port through ahead of what blocks it, in each family that needs them: appended where the
+ * connection falls to the default policy, else inserted at the blocking rule's number. ufw keeps one `PORT/tcp`
+ * rule per family: if that rule is the blocker, adding ours replaces it; if it comes later, it is moved ahead (a
+ * LIMIT stays a LIMIT). IPv6 first: its numbers follow IPv4's. Guarded by the listing the plan read.
+ */
+function ufwChange(port: number, listing: string[], rules: UfwRule[], filtered: readonly UfwFamily[], blocked: { f: UfwFamily; v: Verdict }[]): Change {
+  const entries = rules.map((x) => ({ v6: x.v6, text: x.text }));
+  const ours = (v6: boolean, action = 'ALLOW') => ({ v6, text: `${port}/tcp${v6 ? ' (v6)' : ''} ${action} IN Anywhere${v6 ? ' (v6)' : ''} # ${COMMENT}` });
+  const append = (v6: boolean) => entries.splice(v6 ? entries.length : entries.filter((e) => !e.v6).length, 0, ours(v6));
+  const commands: string[] = [];
+  const says: string[] = [];
+  const blocker = (v: Verdict) => (v.blocked ? rules.find((x) => x.num === v.before) : undefined);
+  // Falling to the policy, or blocked by ufw's own PORT/tcp rule: `ufw allow` appends ours, or replaces that rule.
+  const simple = (v: Verdict) => v.blocked && v.chain !== 'reload' && (v.before === undefined || !!blocker(v)?.plain);
+  const everywhere = filtered.every((f) => blocked.some((b) => b.f === f && simple(b.v)));
+  const reload = blocked.filter((b) => b.v.blocked && b.v.chain === 'reload');
+  if (everywhere) commands.push(`ufw allow ${port}/tcp comment ${shq(COMMENT)}`);
+  if (everywhere) says.push(`ufw allow ${port}/tcp`);
+  for (const { f, v } of [...blocked].reverse().filter((b) => !reload.includes(b))) {
+    const spec = `proto tcp from ${f.any} to ${f.any} port ${port} comment ${shq(COMMENT)}`;
+    const at = blocker(v)?.num;
+    if (simple(v)) {
+      if (at === undefined) append(f.v6);
+      else entries[at - 1] = ours(f.v6);
+      if (everywhere) continue;
+      commands.push(`ufw allow ${spec}`);
+      says.push(`ufw ${f.label}: allow ${port}/tcp ${at === undefined ? 'ahead of' : 'in place of'} ${v.by}`);
+      continue;
+    }
+    const later = rules.find((x) => x.v6 === f.v6 && x.plain && x.num > at!);
+    const action = later?.action === 'LIMIT' ? 'limit' : 'allow';
+    if (later) commands.push(`ufw --force delete ${later.num}`);
+    if (later) entries.splice(later.num - 1, 1);
+    commands.push(`ufw insert ${at} ${action} ${spec}`);
+    entries.splice(at! - 1, 0, ours(f.v6, action.toUpperCase()));
+    says.push(`ufw ${f.label}: ${later ? `move [${later.num}] ${later.text}` : `insert allow ${port}/tcp`} ahead of ${v.by}`);
+  }
+  if (reload.length) commands.push('ufw reload');
+  for (const { f } of reload) says.push(`ufw reload (${f.label}: the LIMIT's live accept chain is empty)`);
+  const numbered = (list: { text: string }[]) => list.map((e, i) => `[${String(i + 1).padStart(2)}] ${e.text}\n`).join('');
+  const listed = `${listing.join('\n')}\n`;
+  const [before, after] = [numbered(rules), numbered(entries)];
+  return {
+    summary: says.join('; '),
+    diff: before === after ? undefined : unifiedDiff('ufw status numbered', before, after),
+    script: [
+      'set -eu',
+      `if [ "$(printf '%s\\n' "$(LC_ALL=C ufw status numbered)" | sha256sum)" != ${shq(`${sha(listed)}  -`)} ]; then echo 'ufw rules changed since they were read; run again' >&2; exit 3; fi`,
+      ...commands,
+    ].join('\n'),
+  };
 }
 
 function planFirewalld(port: number, open: string[]): CheckPlan {

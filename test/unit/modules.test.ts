@@ -9,7 +9,7 @@ interface Case {
   params: unknown;
   /** The facts by the names the module gives them; a string where the module reads one fact. */
   facts: string | Record<string, string>;
-  expect: { ok: boolean; changes: string[]; error?: string; scripts?: string[]; diffs?: string[]; findings?: string[] };
+  expect: { ok: boolean; changes: string[]; error?: string; message?: string; scripts?: string[]; diffs?: string[]; findings?: string[] };
 }
 
 const dir = new URL('../fixtures/modules/', import.meta.url);
@@ -35,6 +35,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
         assert.equal(plan.ok, c.expect.ok, plan.message);
         assert.deepEqual(plan.changes.map((ch) => ch.summary), c.expect.changes);
         assert.equal(plan.error, c.expect.error);
+        if (c.expect.message !== undefined) assert.equal(plan.message, c.expect.message);
         const scripts = plan.changes.map((ch) => ch.script).join('\n');
         for (const s of c.expect.scripts ?? []) assert.ok(scripts.includes(s), `script lacks ${JSON.stringify(s)}:\n${scripts}`);
         const diffs = plan.changes.map((ch) => ch.diff ?? '').join('\n');

@@ -9,8 +9,8 @@ describe('listening sockets', () => {
     ['LISTEN 0      128          0.0.0.0:22        0.0.0.0:*', [{ address: '0.0.0.0', port: 22 }]],
     ['LISTEN 0      128             [::]:22           [::]:*', [{ address: '::', port: 22 }]],
     ['LISTEN 0      128        127.0.0.1:2222      0.0.0.0:*', [{ address: '127.0.0.1', port: 2222 }]],
-    ['LISTEN 0      4096   127.0.0.53%lo:53        0.0.0.0:*', [{ address: '127.0.0.53', port: 53 }]],
-    ['LISTEN 0      128   [fe80::1%eth0]:22           [::]:*', [{ address: 'fe80::1', port: 22 }]],
+    ['LISTEN 0      4096   127.0.0.53%lo:53        0.0.0.0:*', [{ address: '127.0.0.53', port: 53, device: 'lo' }]],
+    ['LISTEN 0      128   [fe80::1%eth0]:22           [::]:*', [{ address: 'fe80::1', port: 22, device: 'eth0' }]],
     ['ESTAB  0      0        10.0.0.5:22      10.0.0.9:5555', []],
   ];
   for (const [line, want] of ss) it(`ss: ${line.slice(0, 50)}`, () => assert.deepEqual(parseSs([line]), want));
