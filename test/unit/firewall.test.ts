@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { evaluateIptables, evaluateNft, iptablesAfter, parseIptablesSave, parseNftJson, type Verdict } from '../../src/facts/firewall.js';
+import { evaluateIptables, iptablesAfter, parseIptablesSave, type Verdict } from '../../src/facts/firewall.js';
+import { evaluateNft, parseNftJson } from '../../src/facts/nftables.js';
 
 interface Case {
   name: string;

@@ -7,7 +7,7 @@ import { execBatch, splitBatch } from '../../src/engine/batch.js';
 import { factsOf } from '../../src/engine/phases/gather.js';
 import { modules } from '../../src/modules/registry.js';
 import { CommandTransport } from '../../src/transport/command.js';
-import { normalizeSave } from '../../src/modules/firewall.js';
+import { normalizeSave } from '../../src/modules/firewall-iptables.js';
 import { shq } from '../../src/util/shell.js';
 
 const sh = CommandTransport.local(false, 10_000);
