@@ -107,5 +107,5 @@ async function release(session: HostSession): Promise<void> {
 }
 
 function reported(session: HostSession): HostResult {
-  return session.verdict ?? hostResult(session);
+  return session.verdict ?? session.report ?? hostResult(session);
 }

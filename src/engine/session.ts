@@ -42,6 +42,8 @@ export interface HostSession {
   lease?: Lease;
   /** The apply has begun: from here, a stop leaves fixes applied, not applied, or unknown. */
   applying?: boolean;
+  /** The report, rendered at the end of the host's last phase. */
+  report?: HostResult;
   /** Set when the run gave up on the host (timeout, interrupt): reported instead, as work still unwinding may change the state. */
   verdict?: HostResult;
   startedAt: number;
@@ -51,9 +53,10 @@ export function newSession(job: HostJob, lease?: Lease): HostSession {
   return { job, lease, abort: new AbortController(), host: { status: 'compliant', durationMs: 0 }, checks: [], handlers: [], startedAt: Date.now() };
 }
 
-/** The end of a phase of the host's run: its duration so far is what the report says. */
+/** The end of a phase of the host's run: the report is rendered, with the duration so far. */
 export function finish(session: HostSession): void {
   session.host.durationMs = Date.now() - session.startedAt;
+  session.report = hostResult(session);
 }
 
 /** A check's state as its plan says, before anything is applied. */
@@ -71,7 +74,8 @@ export function hostResult(session: HostSession, stopped?: string): HostResult {
 }
 
 function checkResult(c: CheckState, stopped: boolean): CheckResult {
-  const base = { id: c.prepared.step.id, title: c.prepared.step.title, kind: c.prepared.step.kind, changes: c.changes.map((ch) => ({ ...ch })), findings: c.findings };
+  // The changes are shared with the record, which replaces its lists and never changes them in place.
+  const base = { id: c.prepared.step.id, title: c.prepared.step.title, kind: c.prepared.step.kind, changes: c.changes, findings: c.findings };
   if (stopped && c.fix === 'sent') return { ...base, status: 'error', message: `unknown: the run stopped while this fix was in flight; the host may or may not have changed (${c.changes.map((ch) => ch.summary).join('; ')})` };
   if (stopped && c.status === 'fail' && c.changes.length > 0 && c.fix === undefined) return { ...base, status: 'fail', message: `not applied: ${c.message}` };
   return { ...base, status: c.status, message: c.message };

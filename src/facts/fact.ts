@@ -12,18 +12,42 @@ export interface Fact<A> {
 /** One fact for given arguments, as a check names it: what the engine gathers (once per key) and hands to the plan. */
 export interface FactUse {
   /** The fact's name and arguments: two uses with one key are one fact. */
-  key: string;
-  script: string;
-  after: FactUse[];
+  readonly key: string;
+  readonly script: string;
+  readonly after: FactUse[];
   /** The shell variable that holds its output on the host, for a later fact of the same round trip that reads it. */
-  variable: string;
+  readonly variable: string;
 }
 
+/** Names `fact` for given arguments; its script, what it reads and its variable are made only when asked for. */
 export function defineFact<A>(fact: Fact<A>): (args: A) => FactUse {
-  return (args) => {
-    const key = args === undefined ? fact.name : `${fact.name} ${stableJson(args)}`;
-    return { key, script: fact.script(args), after: fact.after?.(args) ?? [], variable: `ff_fact_${createHash('sha256').update(key).digest('hex').slice(0, 16)}` };
-  };
+  return (args) => new NamedFact(fact, args, args === undefined ? fact.name : `${fact.name} ${stableJson(args)}`);
+}
+
+class NamedFact<A> implements FactUse {
+  private made?: { script: string; after: FactUse[] };
+
+  constructor(
+    private readonly fact: Fact<A>,
+    private readonly args: A,
+    readonly key: string,
+  ) {}
+
+  get script(): string {
+    return (this.made ??= this.make()).script;
+  }
+
+  get after(): FactUse[] {
+    return (this.made ??= this.make()).after;
+  }
+
+  get variable(): string {
+    return `ff_fact_${createHash('sha256').update(this.key).digest('hex').slice(0, 16)}`;
+  }
+
+  private make(): { script: string; after: FactUse[] } {
+    return { script: this.fact.script(this.args), after: this.fact.after?.(this.args) ?? [] };
+  }
 }
 
 /** Every fact `uses` need, each once, a fact after those it reads: the order a round trip gathers them in. */

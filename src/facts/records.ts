@@ -15,6 +15,24 @@ export function parseRecords(text: string): Map<string, string[]> {
   return records;
 }
 
+const parsed = new WeakMap<object, Map<string, string[]>>();
+
+/**
+ * The records of one or more facts' answers, merged in order (for one key, the first fact's values first). Each
+ * answer is parsed once, however many checks read it: the maps returned are shared, and must not be changed.
+ */
+export function factRecords(...answers: { stdout: string }[]): Map<string, string[]> {
+  const maps = answers.map((a) => {
+    let records = parsed.get(a);
+    if (!records) parsed.set(a, (records = parseRecords(a.stdout)));
+    return records;
+  });
+  if (maps.length === 1) return maps[0]!;
+  const merged = new Map<string, string[]>();
+  for (const records of maps) for (const [key, values] of records) merged.set(key, [...(merged.get(key) ?? []), ...values]);
+  return merged;
+}
+
 export function first(records: Map<string, string[]>, key: string): string | undefined {
   return records.get(key)?.[0];
 }

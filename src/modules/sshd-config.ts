@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { controlCharIn } from '../config/fields.js';
-import { flatten, parseEffective, parseMaxStartups, type ConfigFile } from '../facts/sshd-config.js';
-import { first, parseRecords } from '../facts/records.js';
+import { flatten, parseMaxStartups, type ConfigFile } from '../facts/sshd-config.js';
+import { factRecords, first } from '../facts/records.js';
 import { listenerPorts, sameListeners, socketListeners, sshdListeners } from '../facts/socket-listeners.js';
 import { unifiedDiff } from '../report/diff.js';
 import { shq } from '../util/shell.js';
@@ -11,7 +11,7 @@ import { FILE_READ_LIMIT, replaceFileLines, SAFE_FS_FNS, splitPath, unchangedGua
 import { editConfig, type WantedDirective } from './sshd-config-edit.js';
 import { connectionOf, connectionParams, describeConnection } from './sshd-effective.js';
 import type { Connection } from '../facts/sshd-match.js';
-import { configFiles, SSHD_CONFIG, sshdConfigFiles, sshdEffective, sshdSocket } from './sshd-facts.js';
+import { configFiles, effectiveConfig, SSHD_CONFIG, sshdConfigFiles, sshdEffective, sshdSocket } from './sshd-facts.js';
 import { restartSocketScript, SSHD_FN } from './sshd-socket.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
 
@@ -86,7 +86,7 @@ export const sshdConfigModule = defineModule({
   params,
   facts: (p: Params) => ({ effective: sshdEffective(p.for), files: sshdConfigFiles(undefined), socket: sshdSocket(undefined) }),
   plan(p: Params, facts): CheckPlan {
-    const r = parseRecords([facts.effective, facts.files, facts.socket].map((f) => f!.stdout).join('\n'));
+    const r = factRecords(facts.effective!, facts.files!, facts.socket!);
     const fail = (error: string): CheckPlan => ({ ok: false, message: error, changes: [], error });
     if (first(r, 'sshd') === 'absent') return fail('sshd is not installed');
     const tooLarge = first(r, 'too_large');
@@ -97,7 +97,7 @@ export const sshdConfigModule = defineModule({
     const files = configFiles(r);
     if (!files.some((f) => f.path === SSHD_CONFIG)) return fail(`cannot read ${SSHD_CONFIG}`);
     if (r.has('invalid')) return planInvalid(files, r.get('invalid')!);
-    const effective = parseEffective((r.get('effective') ?? []).join('\n'));
+    const effective = effectiveConfig(facts.effective!);
     const conn = p.for && connectionOf(r, p.for.user);
     const judged = conn ? `sshd -T for ${describeConnection(conn)}` : 'sshd -T';
     const wanted = directivesOf(p);

@@ -4,7 +4,9 @@ import { defineFact, type FactUse } from '../facts/fact.js';
 import { connectionFacts, type ConnectionParams } from './sshd-effective.js';
 import { BASE64 } from '../util/shell.js';
 import { FILE_READ_LIMIT } from './safe-fs.js';
-import type { ConfigFile } from '../facts/sshd-config.js';
+import { parseEffective, type ConfigFile } from '../facts/sshd-config.js';
+import { factRecords } from '../facts/records.js';
+import type { ExecResult } from '../transport/types.js';
 import { socketListenFacts, SSHD_FN } from './sshd-socket.js';
 
 /**
@@ -19,6 +21,15 @@ if [ ! -x "$ff_sshd_bin" ]; then echo 'sshd=absent'; exit 0; fi
 ${conn ? connectionFacts(conn) : 'ff_spec='}
 if ff_out=$(ff_sshd -T \${ff_spec:+-C "$ff_spec"} 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effective=/'; else printf '%s\\n' "$ff_out" | sed 's/^/invalid=/'; fi`,
 });
+
+const effectiveParsed = new WeakMap<ExecResult, Map<string, string[]>>();
+
+/** sshd -T's values by keyword, from sshdEffective's answer: parsed once, however many checks read it (do not change it). */
+export function effectiveConfig(answer: ExecResult): Map<string, string[]> {
+  let config = effectiveParsed.get(answer);
+  if (!config) effectiveParsed.set(answer, (config = parseEffective((factRecords(answer).get('effective') ?? []).join('\n'))));
+  return config;
+}
 
 /** Shell lines that set ff_v to the values sshd -T gives `keyword` (lowercase) in `effective`'s output on the host. */
 export function effectiveValue(effective: FactUse, keyword: string): string {

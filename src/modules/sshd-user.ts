@@ -3,8 +3,8 @@
 import { z } from 'zod';
 import { boolLike, lineString } from '../config/fields.js';
 import { keyLineProblem, parseAuthorizedKey } from '../facts/authorized-keys.js';
-import { first, parseRecords } from '../facts/records.js';
-import { parseEffective, readOrder, type ConfigFile } from '../facts/sshd-config.js';
+import { factRecords, first } from '../facts/records.js';
+import { readOrder, type ConfigFile } from '../facts/sshd-config.js';
 import { addressList, wildcard, type Connection } from '../facts/sshd-match.js';
 import { getentFields, shq } from '../util/shell.js';
 import { FILE_READ_LIMIT } from './safe-fs.js';
@@ -12,7 +12,7 @@ import { defineFact } from '../facts/fact.js';
 import { editChange } from './sshd-config.js';
 import { editConfig, linesInEffect, replaceLines, type WantedDirective } from './sshd-config-edit.js';
 import { connectionOf, connectionParams, describeConnection, judgedConnection } from './sshd-effective.js';
-import { configFiles, effectiveValue, SSHD_CONFIG, sshdConfigFiles, sshdEffective } from './sshd-facts.js';
+import { configFiles, effectiveConfig, effectiveValue, SSHD_CONFIG, sshdConfigFiles, sshdEffective } from './sshd-facts.js';
 import { defineModule, type CheckPlan } from './types.js';
 
 const params = z.strictObject({
@@ -76,7 +76,7 @@ export const sshdUserModule = defineModule({
   params,
   facts: (p: Params) => ({ account: sshdUserAccount(p), effective: sshdEffective(judgedConnection(p)), files: sshdConfigFiles(undefined) }),
   plan(p: Params, facts): CheckPlan {
-    const r = parseRecords([facts.account, facts.effective, facts.files].map((f) => f!.stdout).join('\n'));
+    const r = factRecords(facts.account!, facts.effective!, facts.files!);
     const fail = (error: string): CheckPlan => ({ ok: false, message: error, changes: [], error });
     if (first(r, 'sshd') === 'absent') return fail('sshd is not installed');
     if (first(r, 'user') === 'absent') return fail(`no such user: ${p.user}`);
@@ -84,7 +84,7 @@ export const sshdUserModule = defineModule({
     if (r.has('invalid')) return { ok: false, message: `unknown: sshd -T fails (${(r.get('invalid') ?? []).join(' ')}), so the rules for ${p.user} cannot be read until the configuration passes sshd -t`, changes: [] };
     if (r.has('too_large')) return fail(`an sshd configuration file is over the ${FILE_READ_LIMIT} bytes fleetfix reads: ${first(r, 'too_large')}`);
     const conn = connectionOf(r, p.user);
-    const eff = parseEffective((r.get('effective') ?? []).join('\n'));
+    const eff = effectiveConfig(facts.effective!);
     const one = (k: string) => eff.get(k)?.[0] ?? '';
     const files = configFiles(r);
     const order = readOrder(files, SSHD_CONFIG);
