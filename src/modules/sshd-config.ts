@@ -94,7 +94,7 @@ export const sshdConfigModule = defineModule({
       const [size, ...path] = tooLarge.split('|');
       return fail(`${path.join('|')} is ${size} bytes, over the ${FILE_READ_LIMIT} bytes fleetfix reads from a host; not reading it`);
     }
-    const files = configFiles(r);
+    const files = configFiles(facts.files!);
     if (!files.some((f) => f.path === SSHD_CONFIG)) return fail(`cannot read ${SSHD_CONFIG}`);
     if (r.has('invalid')) return planInvalid(files, r.get('invalid')!);
     const effective = effectiveConfig(facts.effective!);

@@ -49,10 +49,17 @@ for ff_pat in $(awk 'tolower($1)=="include"{for(i=2;i<=NF;i++)print $i}' ${SSHD_
 done; true`,
 });
 
-/** The files sshdConfigFiles printed. */
-export function configFiles(r: Map<string, string[]>): ConfigFile[] {
-  const contents = r.get('content') ?? [];
-  return (r.get('file') ?? []).map((path, i) => ({ path, text: Buffer.from(contents[i] ?? '', 'base64').toString('utf8') }));
+const filesRead = new WeakMap<ExecResult, ConfigFile[]>();
+
+/** The files sshdConfigFiles printed, from its answer: decoded once, however many checks read them (do not change them). */
+export function configFiles(answer: ExecResult): ConfigFile[] {
+  let files = filesRead.get(answer);
+  if (!files) {
+    const r = factRecords(answer);
+    const contents = r.get('content') ?? [];
+    filesRead.set(answer, (files = (r.get('file') ?? []).map((path, i) => ({ path, text: Buffer.from(contents[i] ?? '', 'base64').toString('utf8') }))));
+  }
+  return files;
 }
 
 /** Where sshd is socket-activated, the active socket and where it listens (socket_unit, socket_listen, socket_bind). */

@@ -86,7 +86,7 @@ export const sshdUserModule = defineModule({
     const conn = connectionOf(r, p.user);
     const eff = effectiveConfig(facts.effective!);
     const one = (k: string) => eff.get(k)?.[0] ?? '';
-    const files = configFiles(r);
+    const files = configFiles(facts.files!);
     const order = readOrder(files, SSHD_CONFIG);
     const key = p.key ? parseAuthorizedKey(p.key) : undefined;
     const who = describeConnection(conn);
