@@ -57,7 +57,6 @@ export async function applyHost(session: HostSession, progress: ProgressSink, co
     return finish(session);
   }
   progress.phase(job.host.name, 'applying');
-  session.applying = true;
   try {
     const applied = await applyFixes(session, confirmTimeoutS);
     if (applied.refused) {

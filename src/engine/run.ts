@@ -44,6 +44,8 @@ export class FleetRun {
   /** Apply the planned fixes on every host with drift; returns the final results. */
   async apply(): Promise<HostResult[]> {
     const drifted = this.sessions.filter((s) => reported(s).status === 'drift');
+    // From here, a host given up on reports each fix as applied, not applied, or unknown.
+    for (const s of drifted) s.applying = true;
     await this.forEachHost(drifted, 'applying', async (s) => {
       await applyHost(s, this.opts.progress, this.opts.confirmTimeoutS);
       await release(s);

@@ -40,7 +40,7 @@ export interface HostSession {
   handlers: CheckState[];
   /** apply's lease on the host (see host-lock.ts): taken with the facts, given back after the confirmation. */
   lease?: Lease;
-  /** The apply has begun: from here, a stop leaves fixes applied, not applied, or unknown. */
+  /** The run's apply phase has begun (FleetRun.apply): from here, a stop leaves each fix applied, not applied, or unknown. */
   applying?: boolean;
   /** The report, rendered at the end of the host's last phase. */
   report?: HostResult;

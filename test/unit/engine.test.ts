@@ -16,12 +16,12 @@ const recorded = loadRecorded();
 const quiet = new Writable({ write: (_c, _e, done) => done() });
 
 /** Runs `command` over one simulated host per entry of `states`; returns each host's result and the fake itself. */
-async function runOn(command: Command, states: SimState[], extra: Partial<SimOptions> = {}, interruptOnceHung = false): Promise<{ results: HostResult[]; sims: SimHost[] }> {
+async function runOn(command: Command, states: SimState[], extra: Partial<SimOptions> = {}, interruptOnceHung = false, forks = 4): Promise<{ results: HostResult[]; sims: SimHost[] }> {
   const { jobs, gathers } = simJobs(prepareJobs(simSpecs(states.length), [loadPlaybook(DEFAULT_PLAYBOOK, [...modules.keys()])], recorded.vars));
   const sims = states.map((state) => new SimHost({ state, recorded, gathers, ...extra }));
-  const run = new FleetRun({ command, forks: 4, hostTimeoutMs: 60_000, progress: new PlainProgress(quiet), connect: async (host) => ({ transport: sims[Number(host.name.slice(3))]!, attempts: [] }) });
+  const run = new FleetRun({ command, forks, hostTimeoutMs: 60_000, progress: new PlainProgress(quiet), connect: async (host) => ({ transport: sims[Number(host.name.slice(3))]!, attempts: [] }) });
   // Ctrl-C, the moment the host holds the batch it will not answer.
-  if (interruptOnceHung) void Promise.all(sims.map((s) => s.hung)).then(() => run.interrupt());
+  if (interruptOnceHung) void Promise.race(sims.map((s) => s.hung)).then(() => run.interrupt());
   let results = await run.plan(jobs);
   if (command === 'apply') results = await run.apply();
   await run.close();
@@ -107,5 +107,20 @@ describe('engine on a simulated host', () => {
     assert.equal(host.status, 'failed');
     assert.ok(!sims[0]!.received.includes('arm') && !sims[0]!.received.includes('guarded'), `no fix sent: ${sims[0]!.received.join(' ')}`);
     for (const c of fixes(host)) assert.equal(c.status, 'fail', `${c.id}: ${c.message}`);
+  });
+
+  it('Ctrl-C with hosts still waiting their turn to apply: their fixes are reported not applied', async () => {
+    // One host at a time: the first holds its fixes in flight when Ctrl-C comes; the second never starts.
+    const { results, sims } = await runOn('apply', ['broken', 'broken'], { hangOn: (kinds) => kinds.includes('arm') }, true, 1);
+    const [first, second] = results as [HostResult, HostResult];
+    for (const c of fixes(first)) assert.match(c.message, /^unknown: /, c.id);
+    assert.equal(second.error, 'interrupted before it started');
+    assert.ok(!sims[1]!.received.includes('arm'), 'nothing was sent to the second host');
+    const waiting = fixes(second);
+    assert.ok(waiting.length >= 2);
+    for (const c of waiting) {
+      assert.equal(c.status, 'fail', c.id);
+      assert.match(c.message, /^not applied: /, c.id);
+    }
   });
 });
