@@ -7,7 +7,7 @@ import type { ConnectFn } from './connect.js';
 import type { ProgressSink } from './events.js';
 import { acquireScript } from './host-lock.js';
 import { applyFixes } from './phases/apply.js';
-import { confirm, rollBack } from './phases/confirm.js';
+import { confirm, giveBackLease, rollBack } from './phases/confirm.js';
 import { connectPhase } from './phases/connect.js';
 import { gatherFacts } from './phases/gather.js';
 import { runHandlers } from './phases/handlers.js';
@@ -16,7 +16,7 @@ import { preflight } from './phases/preflight.js';
 import { firstLines } from './phases/text.js';
 import { loginFails, recheck } from './phases/verify.js';
 import { runProbes } from './probes.js';
-import { finish, plannedState, type HostSession } from './session.js';
+import { finish, hostResult, plannedState, type HostSession } from './session.js';
 
 /** How long the on-host safety net waits for the confirmation before it undoes the changes, by default (--confirm-timeout). */
 export const CONFIRM_TIMEOUT_S = 120;
@@ -46,7 +46,7 @@ export async function planHost(session: HostSession, progress: ProgressSink, con
   } catch (err) {
     return fail(session, err);
   }
-  session.host.status = hostStatusFromChecks('plan', [...session.checks, ...session.handlers]);
+  session.host.status = hostStatusFromChecks('plan', hostResult(session).checks);
   finish(session);
 }
 
@@ -72,17 +72,18 @@ export async function applyHost(session: HostSession, progress: ProgressSink, co
     const login = verifies ? loginFails(session) : undefined;
     const [, failure] = await Promise.all([recheck(session, login), login]);
     if (failure) await rollBack(session, applied, handlers, failure);
-    await confirm(session, applied.netRunId);
+    await confirm(session);
   } catch (err) {
     return fail(session, err);
   }
-  host.status = host.error ? 'failed' : hostStatusFromChecks('apply', [...session.checks, ...session.handlers]);
+  // Judged as reported: a fix in flight or not confirmed is an error there, whatever its record's own status.
+  host.status = host.error ? 'failed' : hostStatusFromChecks('apply', hostResult(session).checks);
   finish(session);
 }
 
-/** Give the lease back where nothing will be applied (the host is compliant, or failed while planning). */
+/** Give the lease back when the host's run is over, whatever happened (a net still armed stays armed). */
 export async function releaseLease(session: HostSession): Promise<void> {
-  if (session.lease && session.transport) await confirm(session).catch(() => {});
+  if (session.lease && session.transport) await giveBackLease(session).catch(() => {});
 }
 
 /** A lost host fails with why; anything else is a bug, and goes up. */

@@ -18,6 +18,8 @@ export interface CheckState {
   /** Planned, or (once applied) made. */
   changes: { summary: string; diff?: string }[];
   fix?: FixState;
+  /** Its fix carries an undo that the safety net runs unless the confirmation disarms the net first. */
+  underNet?: boolean;
 }
 
 /** One run's hold on a host: its id, how long each taking or renewal lasts, how long to wait for another run's. */
@@ -40,6 +42,8 @@ export interface HostSession {
   handlers: CheckState[];
   /** apply's lease on the host (see host-lock.ts): taken with the facts, given back after the confirmation. */
   lease?: Lease;
+  /** The run id of this run's safety net on the host, from its arming until the confirmation disarms it. */
+  net?: string;
   /** The run's apply phase has begun (FleetRun.apply): from here, a stop leaves each fix applied, not applied, or unknown. */
   applying?: boolean;
   /** The report, rendered at the end of the host's last phase. */
@@ -65,18 +69,24 @@ export function plannedState(prepared: PreparedStep, plan: CheckPlan): CheckStat
   return { prepared, plan, status, message: plan.error ?? plan.message, changes: plan.changes.map((c) => ({ summary: c.summary, diff: c.diff })), findings: plan.findings?.length ? plan.findings : undefined };
 }
 
-/** The report of a host. `stopped` (the run gave up on it): a fix in flight is unknown, one not sent was not applied. */
+/**
+ * The report of a host. `stopped` (the run gave up on it): a fix not sent was not applied. Whether stopped or lost,
+ * a fix still in flight is unknown, and one made under a net still armed is being undone by it.
+ */
 export function hostResult(session: HostSession, stopped?: string): HostResult {
   const { job, host } = session;
-  const checks = [...session.checks, ...session.handlers].map((c) => checkResult(c, stopped !== undefined && session.applying === true));
+  const view = { notSent: stopped !== undefined && session.applying === true, netArmed: session.net !== undefined };
+  const checks = [...session.checks, ...session.handlers].map((c) => checkResult(c, view));
   // Keys in the contract's order; undefined ones are left out of the JSON.
   return { name: job.host.name, address: job.host.address, status: stopped ? 'failed' : host.status, access: host.access, diagnosis: host.diagnosis, attempts: host.attempts, error: stopped ?? host.error, durationMs: stopped ? Date.now() - session.startedAt : host.durationMs, checks };
 }
 
-function checkResult(c: CheckState, stopped: boolean): CheckResult {
+function checkResult(c: CheckState, view: { notSent: boolean; netArmed: boolean }): CheckResult {
   // The changes are shared with the record, which replaces its lists and never changes them in place.
   const base = { id: c.prepared.step.id, title: c.prepared.step.title, kind: c.prepared.step.kind, changes: c.changes, findings: c.findings };
-  if (stopped && c.fix === 'sent') return { ...base, status: 'error', message: `unknown: the run stopped while this fix was in flight; the host may or may not have changed (${c.changes.map((ch) => ch.summary).join('; ')})` };
-  if (stopped && c.status === 'fail' && c.changes.length > 0 && c.fix === undefined) return { ...base, status: 'fail', message: `not applied: ${c.message}` };
+  const made = c.changes.map((ch) => ch.summary).join('; ');
+  if (c.fix === 'sent') return { ...base, status: 'error', message: `unknown: the run ended while this fix was in flight; the host may or may not have changed (${made})` };
+  if (view.netArmed && c.underNet && c.status === 'fixed') return { ...base, status: 'error', message: `not confirmed: made (${made}), but no fresh login confirmed it, so the safety net on the host undoes it when its time runs out (it may have already)` };
+  if (view.notSent && c.status === 'fail' && c.changes.length > 0 && c.fix === undefined) return { ...base, status: 'fail', message: `not applied: ${c.message}` };
   return { ...base, status: c.status, message: c.message };
 }

@@ -72,6 +72,7 @@ describe('engine on a simulated host', () => {
     const { results, sims } = await runOn('apply', ['broken'], { netFiresBeforeConfirm: true });
     assert.equal(results[0]!.status, 'failed');
     assert.match(results[0]!.error ?? '', /the safety net fired before fleetfix confirmed: the changes were undone/);
+    for (const c of fixes(results[0]!).filter((x) => x.id === 'sshd-config' || x.id === 'firewall')) assert.match(c.message, /^not confirmed: /, c.id);
     assert.equal(sims[0]!.state, 'broken', 'the changes were undone');
     assert.equal(sims[0]!.lease, undefined);
     assert.equal(sims[0]!.net, undefined);
@@ -86,19 +87,26 @@ describe('engine on a simulated host', () => {
     assert.ok(inFlight.length >= 2, `several fixes: ${JSON.stringify(inFlight)}`);
     for (const c of inFlight) {
       assert.equal(c.status, 'error', c.id);
-      assert.match(c.message, /^unknown: the run stopped while this fix was in flight/, c.id);
+      assert.match(c.message, /^unknown: the run ended while this fix was in flight/, c.id);
     }
   });
 
-  it('Ctrl-C after the fixes were made (while verifying): they are reported fixed, the host failed as interrupted', async () => {
+  it('Ctrl-C after the fixes were made (while verifying): the net stays armed, so a fix under it is reported not confirmed, the others fixed', async () => {
     const { results, sims } = await runOn('apply', ['broken'], { hangOn: (kinds, before) => before.includes('arm') && kinds.every((k) => k === 'gather') }, true);
     const [host] = results as [HostResult];
+    const [sim] = sims as [SimHost];
     assert.equal(host.status, 'failed');
     assert.equal(host.error, 'interrupted');
-    assert.equal(sims[0]!.state, 'healthy', 'the fixes ran on the host');
+    assert.equal(sim.state, 'healthy', 'the fixes ran on the host');
+    assert.ok(sim.net, 'nothing proved the host reachable: the net is left armed, to undo what it guards');
+    assert.equal(sim.lease, undefined, 'the lease is given back');
     const made = fixes(host);
-    assert.ok(made.length >= 2);
-    for (const c of made) assert.equal(c.status, 'fixed', `${c.id}: ${c.message}`);
+    const guarded = made.filter((c) => c.id === 'sshd-config' || c.id === 'firewall');
+    assert.equal(guarded.length, 2, JSON.stringify(made));
+    for (const c of guarded) assert.match(c.message, /^not confirmed: made \(/, c.id);
+    for (const c of guarded) assert.equal(c.status, 'error', c.id);
+    for (const c of made.filter((x) => !guarded.includes(x))) assert.equal(c.status, 'fixed', `${c.id}: ${c.message}`);
+    assert.ok(made.length > guarded.length, 'a fix the net does not guard (a mode) stands');
   });
 
   it('Ctrl-C while planning an apply: nothing was sent, and each fix is reported as planned, not applied', async () => {

@@ -14,8 +14,6 @@ export interface Applied {
   /** The changes made, in order, with their check: what a rollback undoes. */
   made: { check: CheckState; change: Change }[];
   anyFailed: boolean;
-  /** The net's run id, when one was armed. */
-  netRunId?: string;
   /** The facts of the handlers the fixes may notify, read right after them (none when a fix failed). */
   handlerFacts: Map<PreparedStep, Facts>;
   /** The gate refused (the lease lapsed, another run's net is armed): nothing was applied, and this says why. */
@@ -28,29 +26,30 @@ export async function applyFixes(session: HostSession, confirmTimeoutS: number):
   const mayNotify = notifiedBy(session, (c) => hasFix(c.plan));
   const handlerRound = factRound(mayNotify);
   const { gate, sent, netRunId } = arm(session, fixes.map((f) => f.change), mayNotify, confirmTimeoutS);
-  for (const c of toFix) c.fix = 'sent';
+  for (const c of toFix) Object.assign(c, { fix: 'sent', underNet: netRunId !== undefined && c.plan.changes.some((ch) => ch.rollback) });
+  // The net may be armed from here: only its disarming (the confirmation) ends it.
+  session.net = netRunId;
   const answers = await execBatch(session.transport!, [...gate, ...sent, ...handlerRound.scripts], { stopOnError: true });
   const gateFailure = answers.slice(0, gate.length).find((a) => a.code !== 0);
   if (gateFailure || answers.length < gate.length) {
+    // The lease was not renewed, or another run's net is armed: this run's net was never armed, and nothing ran.
+    session.net = undefined;
     const reason = why(gateFailure);
     for (const c of toFix) Object.assign(c, { fix: undefined, status: 'error', message: `not applied: ${reason}` });
-    return { made: [], anyFailed: true, netRunId: undefined, handlerFacts: new Map(), refused: reason };
+    return { made: [], anyFailed: true, handlerFacts: new Map(), refused: reason };
   }
   const ran = answers.slice(gate.length);
-  const made: Applied['made'] = [];
-  let anyFailed = false;
-  fixes.forEach((f, i) => {
-    const answer = ran[i];
-    const check = f.check;
-    if (answer?.code === 0) made.push(f);
-    if (check.fix !== 'sent') return;
-    if (!answer) Object.assign(check, { fix: undefined, status: 'skipped', message: 'not applied: an earlier fix failed' });
-    else if (answer.code !== 0) {
-      anyFailed = true;
-      Object.assign(check, { fix: 'failed', status: 'error', message: `fix failed (exit ${answer.code}): ${why(answer)}` });
-    }
-  });
-  for (const c of toFix) if (c.fix === 'sent') Object.assign(c, { fix: 'made', status: 'fixed', message: c.changes.map((ch) => ch.summary).join('; ') });
+  const made = fixes.filter((_, i) => ran[i]?.code === 0);
+  const anyFailed = ran.some((answer) => answer.code !== 0);
+  for (const check of toFix) {
+    const outcomes = fixes.flatMap((f, i) => (f.check === check ? [ran[i]] : []));
+    const bad = outcomes.find((o) => o !== undefined && o.code !== 0);
+    if (bad) Object.assign(check, { fix: 'failed', status: 'error', message: `fix failed (exit ${bad.code}): ${why(bad)}` });
+    else if (outcomes.every((o) => o?.code === 0)) Object.assign(check, { fix: 'made', status: 'fixed', message: check.changes.map((ch) => ch.summary).join('; ') });
+    // Unanswered after a failure, and nothing of it made: the batch stopped before it (it runs fixes in order).
+    else if (anyFailed && outcomes.every((o) => o === undefined)) Object.assign(check, { fix: undefined, underNet: false, status: 'skipped', message: 'not applied: an earlier fix failed' });
+    // Otherwise the batch was cut short while it ran: it stays `sent`, its outcome unknown.
+  }
   if (!anyFailed) expectAnswers(ran, fixes.length + handlerRound.scripts.length);
-  return { made, anyFailed, netRunId, handlerFacts: anyFailed ? new Map() : handlerRound.facts(ran.slice(fixes.length)) };
+  return { made, anyFailed, handlerFacts: anyFailed ? new Map() : handlerRound.facts(ran.slice(fixes.length)) };
 }

@@ -1,6 +1,6 @@
 // Confirm or roll back: disarm the safety net and give the lease back once the host is proven; where the fresh
 // login failed after changes made over that very path, undo them over the session still open.
-import type { TransportError } from '../../transport/types.js';
+import type { ExecResult, TransportError } from '../../transport/types.js';
 import { execBatch } from '../batch.js';
 import { releaseScript } from '../host-lock.js';
 import type { PreparedStep } from '../prepare.js';
@@ -13,17 +13,32 @@ import { why } from './text.js';
 import { loginFails } from './verify.js';
 
 /**
- * One round trip: disarm the net (`netRunId`) and give the lease back. If the net fired first, the changes were
- * undone, and the host is failed with that.
+ * One round trip, once the host is proven (or nothing was applied): disarm this run's net, if armed, and give the
+ * lease back. If the net fired first, the changes were undone, and the host is failed with that; the net stays on
+ * record, and the checks it undid say so.
  */
-export async function confirm(session: HostSession, netRunId?: string): Promise<void> {
-  const scripts = [...(netRunId ? [disarmScript(netRunId)] : []), ...(session.lease ? [releaseScript(session.lease.runId)] : [])];
-  session.lease = undefined;
-  if (scripts.length === 0) return;
-  const [answer] = await execBatch(session.transport!, scripts, { stopOnError: false });
-  if (!netRunId || answer?.code === 0) return;
+export async function confirm(session: HostSession): Promise<void> {
+  const net = session.net;
+  const [answer] = await endHold(session, net ? [disarmScript(net)] : []);
+  if (!net) return;
+  if (answer?.code === 0) {
+    session.net = undefined;
+    return;
+  }
   const reason = why(answer);
   session.host.error = session.host.error ? `${session.host.error}; ${reason}` : reason;
+}
+
+/** Give the lease back, and nothing else: a net armed stays armed, since nothing proved the host reachable. */
+export async function giveBackLease(session: HostSession): Promise<void> {
+  await endHold(session, []);
+}
+
+/** Run `first`, then give the lease back (if held), in one round trip. */
+async function endHold(session: HostSession, first: string[]): Promise<ExecResult[]> {
+  const scripts = [...first, ...(session.lease ? [releaseScript(session.lease.runId)] : [])];
+  session.lease = undefined;
+  return scripts.length ? execBatch(session.transport!, scripts, { stopOnError: false }) : [];
 }
 
 /**

@@ -38,8 +38,9 @@ export async function runHandlers(session: HostSession, anyFailed: boolean, fact
     const outcomes = h.plan.changes.map(() => answers[next++]);
     const failed = outcomes.find((o) => o !== undefined && o.code !== 0);
     if (failed) Object.assign(h, { fix: 'failed', status: 'error', message: `handler failed: ${why(failed)}` });
-    else if (outcomes.some((o) => o === undefined)) Object.assign(h, { fix: undefined, status: 'error', message: 'handler failed: not run (an earlier handler failed)' });
-    else Object.assign(h, { fix: 'made', status: 'fixed', message: h.changes.map((c) => c.summary).join('; ') || 'ran' });
+    else if (outcomes.every((o) => o?.code === 0)) Object.assign(h, { fix: 'made', status: 'fixed', message: h.changes.map((c) => c.summary).join('; ') || 'ran' });
+    else if (answers.some((o) => o.code !== 0)) Object.assign(h, { fix: undefined, status: 'error', message: 'handler failed: not run (an earlier handler failed)' });
+    // Otherwise the batch was cut short while it ran: it stays `sent`, its outcome unknown.
   }
   return notified;
 }
