@@ -18,15 +18,8 @@ import { FleetRun } from '../src/engine/run.js';
 import { modules } from '../src/modules/registry.js';
 import { SshTransport } from '../src/transport/ssh.js';
 import { createFleet, type LabHost } from '../test/lab/fleet.js';
-
-/** The lab bench's faults and firewall (bench/lab.ts). */
-const FAULTS = "echo 'MaxStartups 1:100:1' >> /etc/ssh/sshd_config && /etc/init.d/ssh restart >/dev/null && chmod 0755 /root/.ssh && chmod 0644 /root/.ssh/authorized_keys";
-const FIREWALL = 'for t in iptables ip6tables; do $t -I INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -j ACCEPT || exit 1; done';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
+import { FAULTS, FIREWALL } from './lab-faults.js';
+import { numberOption } from './options.js';
 
 interface Span {
   host: string;
@@ -121,9 +114,9 @@ async function sshdChildrenCpuMs(host: LabHost): Promise<number> {
   return (cutime! + cstime!) * 10; // USER_HZ is 100
 }
 
-const hostCount = arg('hosts', 50);
-const rounds = arg('rounds', 3);
-const replays = arg('replays', 5);
+const hostCount = numberOption('hosts', 50);
+const rounds = numberOption('rounds', 3);
+const replays = numberOption('replays', 5);
 const fleet = await createFleet({ hosts: hostCount + 1 });
 try {
   const spare = fleet.hosts.at(-1)!;

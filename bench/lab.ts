@@ -9,19 +9,12 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createFleet, run, type Fleet } from '../test/lab/fleet.js';
+import { FAULTS, FIREWALL } from './lab-faults.js';
+import { numberOption } from './options.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FLEETFIX = join(ROOT, 'bin/fleetfix.js');
 const ANSIBLE_PLAYBOOK = join(ROOT, 'bench/peers/ansible/ssh-access.yml');
-/** Faults both tools can fix over SSH (root still logs in): a starved MaxStartups, loose ~/.ssh and authorized_keys modes. */
-const FAULTS = "echo 'MaxStartups 1:100:1' >> /etc/ssh/sshd_config && /etc/init.d/ssh restart >/dev/null && chmod 0755 /root/.ssh && chmod 0644 /root/.ssh/authorized_keys";
-/** A healthy fleet has a firewall that lets SSH in (IPv4 and IPv6): both tools read it, neither has work there. */
-const FIREWALL = 'for t in iptables ip6tables; do $t -I INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -j ACCEPT || exit 1; done';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
 interface Timing {
   wallS: number;
@@ -77,8 +70,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 /** Rotate `xs` by `n`: each round starts with another tool, so that none always meets a warm or a cold fleet. */
 const rotate = <T>(xs: T[], n: number) => xs.map((_, i) => xs[(i + n) % xs.length]!);
 
-const hosts = arg('hosts', 50);
-const rounds = arg('rounds', 3);
+const hosts = numberOption('hosts', 50);
+const rounds = numberOption('rounds', 3);
 const versionsOfAnsible = await ensureAnsible();
 const fleet = await createFleet({ hosts });
 try {

@@ -17,13 +17,9 @@ import { FleetRun } from '../src/engine/run.js';
 import { modules } from '../src/modules/registry.js';
 import { runResult } from '../src/report/model.js';
 import { loadRecorded, SimHost, simJobs, simSpecs } from '../test/fake/sim-host.js';
+import { option } from './options.js';
 
 const recorded = loadRecorded();
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : fallback;
-}
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -61,12 +57,12 @@ async function one(hosts: number, forks: number, command: 'audit' | 'apply', rtt
 
 if (process.argv.includes('--one')) {
   const [hosts, forks, command] = process.argv.slice(process.argv.indexOf('--one') + 1);
-  const result = await one(Number(hosts), Number(forks), command as 'audit' | 'apply', Number(arg('rtt', '30')), Number(arg('jitter', '10')), Number(arg('broken', '0.3')));
+  const result = await one(Number(hosts), Number(forks), command as 'audit' | 'apply', Number(option('rtt', '30')), Number(option('jitter', '10')), Number(option('broken', '0.3')));
   process.stdout.write(JSON.stringify(result));
 } else {
   const rows = [];
-  for (const hosts of arg('hosts', '1000,10000').split(',').map(Number)) {
-    for (const forks of arg('forks', '50,500,1000').split(',').map(Number)) {
+  for (const hosts of option('hosts', '1000,10000').split(',').map(Number)) {
+    for (const forks of option('forks', '50,500,1000').split(',').map(Number)) {
       for (const command of ['audit', 'apply']) {
         const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--one', String(hosts), String(forks), command, ...process.argv.slice(2)], { encoding: 'utf8', maxBuffer: 1 << 24 });
         if (child.status !== 0) throw new Error(`${hosts} hosts, forks ${forks}, ${command}: ${child.stderr}`);
