@@ -1,8 +1,10 @@
 // ~/.ssh/config as OpenSSH reads it: `ssh -G NAME` says what ssh would use for a host, and fleetfix takes from it the
 // settings the inventory leaves open (HostName, User, Port, IdentityFile, UserKnownHostsFile, StrictHostKeyChecking,
-// ProxyJump), so that a host `ssh NAME` reaches is reached the same way.
+// ProxyJump), so that a host `ssh NAME` reaches is reached the same way. When no file ssh reads sets any of these by
+// host (ssh-config-scan.ts), one `ssh -G` answers for all hosts, each with its own HostName.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import { homedir, hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import pLimit from 'p-limit';
@@ -10,6 +12,7 @@ import { hostNameProblem } from './ansible-inventory.js';
 import { jumpSpec } from './ansible-connection.js';
 import { ConfigError } from './errors.js';
 import { nameString } from './fields.js';
+import { mayVaryByHost } from './ssh-config-scan.js';
 import type { HostSpec, JumpSpec } from './inventory.js';
 
 /** What `ssh -G` printed: each keyword (lower case) with its values, in order. */
@@ -69,7 +72,8 @@ const runSshG: SshGRunner = (args) =>
 
 /**
  * The hosts with what ssh_config says filled in where the inventory left it open. Runs `ssh -G` for each SSH host
- * (a few at a time) and for each jump host it names; connects to nothing.
+ * (a few at a time) and for each jump host it names, or once in all when the configuration cannot vary by host;
+ * connects to nothing.
  */
 export async function applySshConfig(hosts: HostSpec[], src: SshConfigSource = {}, run: SshGRunner = runSshG): Promise<HostSpec[]> {
   const base = sshConfigArgs(src);
@@ -79,10 +83,20 @@ export async function applySshConfig(hosts: HostSpec[], src: SshConfigSource = {
   // Without -F, no ssh client means no ssh_config to read; with -F, ssh -G says it is missing.
   if (src.file === undefined && run === runSshG && !onPath('ssh')) return hosts;
   const limit = pLimit(8);
+  const ask = (name: string) => limit(() => run([...base, '--', name])).then(parseSshG);
   const cache = new Map<string, Promise<SshOptions>>();
+  // When nothing fleetfix reads can vary by host, the first host's answer serves every host, with the HostName that
+  // ssh gives the name each asks (names whose HostName only ssh can say are asked of it).
+  const first = wanted[0]!.sshConfig!.query;
+  const shared = wanted.length > 1 && !mayVaryByHost(base) ? ask(first) : undefined;
+  if (shared) cache.set(first, shared);
+  const answer = (name: string): Promise<SshOptions> => {
+    const address = shared ? sshHostname(name) : undefined;
+    return shared && address ? shared.then((opts) => new Map(opts).set('hostname', [address])) : ask(name);
+  };
   const lookup = (name: string) => {
     let p = cache.get(name);
-    if (!p) cache.set(name, (p = limit(() => run([...base, '--', name])).then(parseSshG)));
+    if (!p) cache.set(name, (p = answer(name)));
     return p;
   };
   const updated = new Map<HostSpec, HostSpec>();
@@ -95,6 +109,47 @@ export async function applySshConfig(hosts: HostSpec[], src: SshConfigSource = {
     }),
   );
   return hosts.map((h) => updated.get(h) ?? h);
+}
+
+/**
+ * The hostname `ssh -G NAME` prints when no HostName, Canonicalize* or AddressFamily applies (ssh.c): a DNS name in
+ * lower case; an address as getnameinfo writes it, or as asked when only the case differs. Undefined for the names
+ * only ssh can say: those inet_aton may read as an address (123 is 0.0.0.123), IPv6 written with an IPv4 tail, and
+ * IPv6 whose first 80 bits are zero (::1, ::ffff:c000:201), which C libraries write differently.
+ */
+export function sshHostname(name: string): string | undefined {
+  if (/^\w[\w.-]*$/.test(name)) {
+    const numeric = /^[\d.]+$/.test(name) || name.split('.').every((label) => /^\d/.test(label));
+    if (!numeric) return name.toLowerCase();
+    return isIPv4(name) ? name : undefined;
+  }
+  const words = ipv6Words(name);
+  if (!words || words.slice(0, 5).every((w) => w === 0)) return undefined;
+  const text = ipv6Text(words);
+  return text === name.toLowerCase() ? name : text;
+}
+
+/** The eight 16-bit words of an IPv6 address written in hex alone (no IPv4 tail, no zone), or undefined. */
+function ipv6Words(text: string): number[] | undefined {
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const [head = [], tail = []] = halves.map((h) => (h === '' ? [] : h.split(':')));
+  const missing = 8 - head.length - tail.length;
+  if (![...head, ...tail].every((w) => /^[\da-f]{1,4}$/i.test(w)) || (halves.length === 2 ? missing < 1 : missing !== 0)) return undefined;
+  return [...head, ...Array<string>(missing).fill('0'), ...tail].map((w) => parseInt(w, 16));
+}
+
+/** IPv6 words as inet_ntop writes them: hex, and the first longest run of two or more zero words as "::". */
+function ipv6Text(words: number[]): string {
+  let zeros = { at: 0, length: 0 };
+  for (let i = 0; i < words.length; i++) {
+    let end = i;
+    while (end < words.length && words[end] === 0) end++;
+    if (end - i > zeros.length) zeros = { at: i, length: end - i };
+    i = end;
+  }
+  const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(':');
+  return zeros.length < 2 ? hex(words) : `${hex(words.slice(0, zeros.at))}::${hex(words.slice(zeros.at + zeros.length))}`;
 }
 
 function onPath(cmd: string): boolean {

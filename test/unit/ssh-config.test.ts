@@ -1,13 +1,17 @@
-// ~/.ssh/config through the real `ssh -G -F FILE`: what it fills in where the inventory leaves a setting open, and
-// what it refuses. Fixtures: test/fixtures/ansible/ssh-config/.
+// ~/.ssh/config through the real `ssh -G -F FILE`: what it fills in where the inventory leaves a setting open, what
+// it refuses, and when one `ssh -G` answers for every host. Fixtures: test/fixtures/ansible/ssh-config/ and
+// test/fixtures/ssh-config/.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { loadInventory } from '../../src/config/inventory.js';
-import { applyOptions, applySshConfig, parseSshG } from '../../src/config/ssh-config.js';
+import { promisify } from 'node:util';
+import { loadInventory, type HostSpec } from '../../src/config/inventory.js';
+import { applyOptions, applySshConfig, parseSshG, sshHostname, type SshGRunner } from '../../src/config/ssh-config.js';
+import { mayVaryByHost } from '../../src/config/ssh-config-scan.js';
 
 const DIR = fileURLToPath(new URL('../fixtures/ansible/ssh-config/', import.meta.url));
 const home = mkdtempSync(join(tmpdir(), 'fleetfix-sshcfg-'));
@@ -53,5 +57,101 @@ describe('ssh_config fills what the inventory leaves open', () => {
     const [alias] = load();
     assert.throws(() => applyOptions(alias!, parseSshG('hostname -oProxyCommand=x\n')), /ssh_config for web-alias: HostName "-oProxyCommand=x": expected a host name/);
     assert.throws(() => applyOptions(alias!, parseSshG('user a;b\n')), /ssh_config for web-alias: User: expected a user name/);
+  });
+});
+
+// test/fixtures/ssh-config/ as ~/.ssh, where its relative Includes lead; ssh refuses included files others can write.
+const dotSsh = join(home, '.ssh');
+cpSync(fileURLToPath(new URL('../fixtures/ssh-config/', import.meta.url)), dotSsh, { recursive: true });
+for (const entry of readdirSync(dotSsh, { recursive: true })) {
+  const path = join(dotSsh, String(entry));
+  chmodSync(path, statSync(path).isDirectory() ? 0o700 : 0o600);
+}
+const sshG = async (args: string[]) => (await promisify(execFile)('ssh', ['-G', ...args])).stdout;
+
+/** The real `ssh -G`, and the names it was asked about. */
+function countingSshG(): { run: SshGRunner; asked: string[] } {
+  const asked: string[] = [];
+  return { asked, run: (args) => (asked.push(args.at(-1)!), sshG(args)) };
+}
+
+/** What `ssh -G` for each host on its own gives. */
+const eachOnItsOwn = (hosts: HostSpec[], file: string) => Promise.all(hosts.map(async (h) => applyOptions(h, parseSshG(await sshG(['-F', file, '--', h.sshConfig!.query])))));
+
+describe('one ssh -G answers for every host when ssh_config cannot vary by host', () => {
+  const hosts = loadInventory(join(dotSsh, 'inventory.yml')).hosts;
+  const queries = hosts.map((h) => h.sshConfig!.query);
+
+  for (const fixture of ['empty', 'debian', 'alive', 'include-glob']) {
+    it(`${fixture}: ssh -G runs once, and each host gets what its own ssh -G gives`, async () => {
+      const file = join(dotSsh, fixture);
+      const { run, asked } = countingSshG();
+      const got = await applySshConfig(hosts, { file }, run);
+      assert.deepEqual(asked, [queries[0]]);
+      assert.deepEqual(got, await eachOnItsOwn(hosts, file));
+      assert.deepEqual(got.map((h) => h.address), ['192.0.2.10', '2001:DB8::A1', 'db1.example.com', 'web-alias']);
+    });
+  }
+
+  for (const fixture of ['user-direct', 'port-in-match', 'hostname-in-include', 'canonicalize', 'include-token', 'include-env', 'include-dir-wildcard']) {
+    it(`${fixture}: ssh -G runs for each host`, async () => {
+      const file = join(dotSsh, fixture);
+      const { run, asked } = countingSshG();
+      const got = await applySshConfig(hosts, { file }, run);
+      assert.deepEqual(asked.sort(), [...queries].sort());
+      assert.deepEqual(got, await eachOnItsOwn(hosts, file));
+    });
+  }
+
+  it('a bad option is still ssh\'s own error', async () => {
+    await assert.rejects(applySshConfig(hosts, { file: join(DIR, 'bad-config') }), /ssh -G \S+: .*bad-config: line 2: Bad configuration option: nosuchoption/);
+  });
+
+  // [line of a user config file, whether it may vary by host]
+  const lines: [string, boolean][] = [
+    ['  port=2222', true],
+    ['=HostName x', true],
+    ['"User" deploy', true],
+    ['Pro"xyJump" bastion', true],
+    ['"HostName"foo.example', true],
+    ['IDENTITYFILE2 ~/.ssh/id_other', true],
+    ['UserKnownHostsFile /dev/null', true],
+    ['Match exec "true"\n  StrictHostKeyChecking no', true],
+    ['AddressFamily inet', true],
+    ['CanonicalDomains example.com', true],
+    ['# HostName x', false],
+    ['SendEnv HostName', false],
+    ['Host hostname user port', false],
+    ['Include "conf.d/10-alive.conf" \'conf.d/20-forward.conf\' # two files', false],
+    ['Include /nonexistent/*.conf nonexistent', false],
+    ['Include keyed.d/50-db.conf', true],
+    ['Include ~/.ssh/keyed.d/*', true],
+    ['Include ~someone/x', true],
+    ['Include conf.d/[12]*.conf', true],
+    ['Include conf.d\\*.conf', true],
+    ['Include "conf.d/*.conf', true],
+    ['Include scanned-line', true],
+  ];
+  for (const [text, varies] of lines) {
+    it(`${JSON.stringify(text)} ${varies ? 'may vary' : 'cannot vary'} by host`, () => {
+      const file = join(dotSsh, 'scanned-line');
+      writeFileSync(file, `${text}\n`, { mode: 0o600 });
+      assert.equal(mayVaryByHost(['-F', file]), varies);
+    });
+  }
+
+  // [name, whether its HostName is derived without ssh]
+  const names: [string, boolean][] = [
+    ['Db1.Example.COM', true], ['web-alias', true], ['foo_bar.example.', true], ['1a.example', true], ['192.0.2.10', true], ['255.255.255.255', true],
+    ['2001:DB8::A1', true], ['2001:0db8:0:0::a1', true], ['FE80:0000::0001', true], ['1:0:0:2:0:0:0:3', true], ['1:2:3:4:5:6:7::', true], ['1:0:0:0:0:0:0:0', true],
+    ['123', false], ['0x7f.1', false], ['1.2.3', false], ['08.1.1.1', false], ['::1', false], ['::ffff:192.0.2.1', false], ['::2:3', false], ['64:ff9b::192.0.2.1', false],
+  ];
+  it('the HostName derived for a name is the one ssh -G prints; the rest are left to ssh', async () => {
+    for (const [name, derived] of names) {
+      const printed = parseSshG(await sshG(['-F', '/dev/null', '--', name])).get('hostname')?.[0];
+      const hostname = sshHostname(name);
+      assert.equal(hostname !== undefined, derived, name);
+      if (hostname !== undefined) assert.equal(hostname, printed, name);
+    }
   });
 });
