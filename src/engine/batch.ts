@@ -20,8 +20,8 @@ export async function execBatch(transport: Transport, scripts: BatchScript[], op
       const { script, keepAs } = typeof entry === 'string' ? { script: entry, keepAs: undefined } : entry;
       if (keepAs !== undefined && !/^ff_fact_[0-9a-f]+$/.test(keepAs)) throw new Error(`not a fact variable: ${keepAs}`);
       const onError = opts.stopOnError ? ` [ "$ff_rc" -eq 0 ] || exit 0;` : '';
-      // Each script runs in a subshell; one kept runs inside a command substitution, and its output is printed after.
-      const run = keepAs ? `${keepAs}=$(\n(\n${script}\n)\n)\nff_rc=$?\nprintf '%s\\n' "$${keepAs}"` : `(\n${script}\n)\nff_rc=$?`;
+      // Each script runs in a subshell; one kept runs in a command substitution (a subshell too), and its output is printed after.
+      const run = keepAs ? `${keepAs}=$(\n${script}\n)\nff_rc=$?\nprintf '%s\\n' "$${keepAs}"` : `(\n${script}\n)\nff_rc=$?`;
       return `printf '\\n${marker}:begin:${i}\\n' >&2\n${run}\nprintf '\\n${marker}:end:${i}:%s\\n' "$ff_rc"\nprintf '\\n${marker}:end:${i}\\n' >&2;${onError}`;
     })
     .join('\n');

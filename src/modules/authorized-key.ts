@@ -3,10 +3,11 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { hostPathString, lineString } from '../config/fields.js';
 import { ensureKeyLine, keyLineProblem, keyOptionsProblem, parseAuthorizedKey, removeKey, sameKey } from '../facts/authorized-keys.js';
-import { parseStat, statScript } from '../facts/files.js';
+import { parseStat, realDirScript, statPairScript } from '../facts/files.js';
 import { first, parseRecords } from '../facts/records.js';
 import { fingerprint } from '../util/fingerprint.js';
-import { assignHostPath, BASE64, lookupUser, shq } from '../util/shell.js';
+import { base64File, shq } from '../util/shell.js';
+import { assignHostPath, hostPathAccounts, userAccount, userFromAccount } from './account-facts.js';
 import { unifiedDiff } from '../report/diff.js';
 import { asUserLine, FILE_READ_LIMIT, inDirScript, replaceFileLines, SAFE_FS_FNS, splitPath } from './safe-fs.js';
 import { connectionParams, judgedConnection } from './sshd-effective.js';
@@ -32,7 +33,8 @@ const EXPAND_TOKENS = `awk 'BEGIN { s = ENVIRON["ff_pat"]; out = ""; while ((i =
 /**
  * Shell lines that set ff_file to where sshd looks for the user's keys: AuthorizedKeysFile as sshd -T says for the
  * user's connection (the shared fact, gathered first; ~/.ssh/authorized_keys without sshd), tokens expanded, relative
- * to the home. Of several files, the first holding the key (read as the user), else the first.
+ * to the home. Of several files, the first holding the key (read as the user), else the first; where no file but the
+ * first exists, that is the first, and nothing need be read to know it.
  */
 function whereSshdLooks(p: Params): string {
   const blob = parseAuthorizedKey(p.key)!.blob;
@@ -40,46 +42,51 @@ function whereSshdLooks(p: Params): string {
   return `${effectiveValue(sshdEffective(judgedConnection(p)), 'authorizedkeysfile')}
 ff_akf=\${ff_v:-.ssh/authorized_keys}
 if [ "$ff_akf" = none ]; then echo 'akf_none=yes'; exit 0; fi
-ff_file= ff_first=
-set -f
+set -f; set --
 for ff_pat in $ff_akf; do
   case "$ff_pat" in *%*) ff_f=$(ff_pat=$ff_pat h=$ff_home u=${shq(p.user)} U=$ff_uid ${EXPAND_TOKENS}) ;; *) ff_f=$ff_pat ;; esac
   case "$ff_f" in /*) ;; *) ff_f="$ff_home/$ff_f" ;; esac
-  ff_first=\${ff_first:-$ff_f}
-  if [ -f "$ff_f" ] && ${holds} >/dev/null; then ff_file=$ff_f; break; fi
+  set -- "$@" "$ff_f"
 done
 set +f
-ff_file=\${ff_file:-$ff_first}`;
+ff_file=$1; shift; ff_others=
+for ff_f; do [ -f "$ff_f" ] && ff_others=yes; done
+if [ -n "$ff_others" ]; then
+  for ff_f in "$ff_file" "$@"; do if [ -f "$ff_f" ] && ${holds} >/dev/null; then ff_file=$ff_f; break; fi; done
+fi`;
 }
 
-/** Reads the file as the user sshd reads it as (see asUserLine), bounded: its size, and its content only when small enough. */
-const READ_AS_USER = `f=$1 limit=$2
+/**
+ * Reads the file as the user sshd reads it as (see asUserLine), bounded: its size (given, or read here), and its
+ * content only when small enough.
+ */
+const READ_AS_USER = `f=$1 limit=$2 size=$3
 if [ -f "$f" ] && [ ! -L "$f" ]; then
   if [ ! -r "$f" ]; then echo 'read_error=not readable by the user'; exit 0; fi
-  size=$(stat -c %s -- "$f")
+  [ -n "$size" ] || size=$(stat -c %s -- "$f")
   printf 'size=%s\\n' "$size"
-  if [ "$size" -le "$limit" ]; then printf 'content=%s\\n' "$(head -c "$limit" -- "$f" | ${BASE64})"; fi
+  if [ "$size" -le "$limit" ]; then printf 'content=%s\\n' "$(${base64File('"$f"')})"; fi
 fi`;
 
 /** The facts the authorized_key check reads. */
 
 const authorizedKeyFileFact = defineFact<Params>({
   name: 'authorized_key.file',
-  after: (p) => (p.path ? [] : [sshdEffective(judgedConnection(p))]),
+  after: (p) => [userAccount(p.user), ...(p.path ? hostPathAccounts(p.path, p.user) : [sshdEffective(judgedConnection(p))])],
   script(p) {
     return [
-      lookupUser(p.user, `echo 'user=absent'; exit 0`),
+      userFromAccount(userAccount(p.user), `echo 'user=absent'; exit 0`),
       `printf 'uid=%s\\ngid=%s\\nhome=%s\\n' "$ff_uid" "$ff_gid" "$ff_home"`,
       p.path ? assignHostPath('ff_file', p.path, p.user) : whereSshdLooks(p),
       `ff_dir=\${ff_file%/*}; ff_dir=\${ff_dir:-/}`,
-      `printf 'file=%s\\ndir=%s\\ndir_real=%s\\n' "$ff_file" "$ff_dir" "$(cd -P -- "$ff_dir" 2>/dev/null && pwd -P)"`,
-      statScript('dir_stat', 'ff_dir'),
-      statScript('file_stat', 'ff_file'),
+      `printf 'file=%s\\ndir=%s\\n' "$ff_file" "$ff_dir"`,
+      realDirScript('dir_real', 'ff_dir'),
+      statPairScript({ key: 'dir_stat', varName: 'ff_dir' }, { key: 'file_stat', varName: 'ff_file' }, 'ff_size'),
       // What sshd's StrictModes examines (auth_secure_path): the file, then each directory up to the home, or to /.
       // One stat for them all; a path that does not exist prints nothing (sshd finds no file there to refuse).
       `ff_p=$ff_file; set --; while :; do set -- "$@" "$ff_p"; if [ "$ff_p" = "$ff_home" ] || [ "$ff_p" = / ]; then break; fi; ff_p=\${ff_p%/*}; ff_p=\${ff_p:-/}; done`,
       `LC_ALL=C stat -c 'secure=%F|%a|%u|%U|%n' -- "$@" 2>/dev/null`,
-      asUserLine('ff_uid', 'ff_gid', READ_AS_USER, ['"$ff_file"', String(FILE_READ_LIMIT)]),
+      asUserLine('ff_uid', 'ff_gid', READ_AS_USER, ['"$ff_file"', String(FILE_READ_LIMIT), '"$ff_size"']),
     ].join('\n');
   },
 });
@@ -113,6 +120,8 @@ export const authorizedKeyModule = defineModule({
     const wantPresent = (p.state ?? 'present') === 'present';
     const label = `${key.type} ${key.comment ?? fingerprint(Buffer.from(key.blob, 'base64'))}`;
     const raw = fileStat === 'absent' ? Buffer.alloc(0) : Buffer.from(first(r, 'content') ?? '', 'base64');
+    // The size was read before the content: a file that grew past the limit in between is not judged by its first part.
+    if (raw.length > FILE_READ_LIMIT) return fail(`${file} grew past the ${FILE_READ_LIMIT} bytes fleetfix reads from a host while it was read; not reading it`);
     const before = raw.toString('utf8');
     const wantedLine = [p.options, key.type, key.blob, key.comment].filter(Boolean).join(' ');
     const after = wantPresent ? ensureKeyLine(before, key, wantedLine, p.options) : removeKey(before, key);

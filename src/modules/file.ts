@@ -1,9 +1,10 @@
 // file module: a path exists as a file or directory with the wanted mode, owner and group.
 import { z } from 'zod';
 import { hostPathString, modeSchema, nameString } from '../config/fields.js';
-import { formatMode, parseStat, statScript, type FileStat } from '../facts/files.js';
+import { formatMode, parseStat, realDirScript, statPairScript, type FileStat } from '../facts/files.js';
 import { first, parseRecords } from '../facts/records.js';
-import { assignHostPath, getentFields, homeOwner, shq } from '../util/shell.js';
+import { getentFields, homeOwner, shq } from '../util/shell.js';
+import { accountFields, assignHostPath, hostPathAccounts, userAccount } from './account-facts.js';
 import { inDirScript, splitPath } from './safe-fs.js';
 import { defineFact } from '../facts/fact.js';
 import { defineModule, type Change, type CheckPlan } from './types.js';
@@ -26,18 +27,22 @@ const ownersOf = (p: Params): string[] => (p.owner === undefined ? [] : Array.is
 /** The facts the file check reads. */
 const filePathFact = defineFact<Params>({
   name: 'file.path',
+  after: (p) => {
+    const [owner] = ownersOf(p);
+    return [...hostPathAccounts(p.path), ...(owner && owner !== homeOwner(p.path) ? [userAccount(owner)] : [])];
+  },
   script(p) {
     const [owner] = ownersOf(p);
     const lines = [
       assignHostPath('ff_path', normalizePath(p.path)),
       `ff_dir=\${ff_path%/*}; ff_dir=\${ff_dir:-/}`,
-      `printf 'path=%s\\ndir=%s\\ndir_real=%s\\n' "$ff_path" "$ff_dir" "$(cd -P -- "$ff_dir" 2>/dev/null && pwd -P)"`,
-      statScript('stat', 'ff_path'),
-      statScript('dir_stat', 'ff_dir'),
+      `printf 'path=%s\\ndir=%s\\n' "$ff_path" "$ff_dir"`,
+      realDirScript('dir_real', 'ff_dir'),
+      statPairScript({ key: 'stat', varName: 'ff_path' }, { key: 'dir_stat', varName: 'ff_dir' }),
     ];
     // The owner is most often the user whose home the path is in: that lookup is already done.
     if (owner && owner === homeOwner(p.path)) lines.push(`printf 'owner_uid=%s\\n' "$ff_uid"`);
-    else if (owner) lines.push(`${getentFields('passwd', owner)}; printf 'owner_uid=%s\\n' "$3"`);
+    else if (owner) lines.push(`${accountFields(userAccount(owner))}; printf 'owner_uid=%s\\n' "\${3:-}"`);
     if (p.group) lines.push(`${getentFields('group', p.group)}; printf 'group_gid=%s\\n' "$3"`);
     return lines.join('\n');
   },

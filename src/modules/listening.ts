@@ -4,6 +4,7 @@ import { intLike } from '../config/fields.js';
 import { isLoopback, parseProcNetTcp, parseSs, type Listener } from '../facts/listening.js';
 import { first, parseRecords } from '../facts/records.js';
 import { defineFact } from '../facts/fact.js';
+import { linesAsRecords } from '../util/shell.js';
 import { defineModule, type CheckPlan } from './types.js';
 
 const params = z.strictObject({ port: intLike(1, 65535).optional() });
@@ -18,7 +19,7 @@ const listeningSocketsFact = defineFact<undefined>({
   script() {
     return [
       'ff_from=',
-      `if ! command -v ss >/dev/null 2>&1; then :; elif ff_ss=$(ss -ltn 2>&1); then ff_from=ss; echo from=ss; printf '%s\\n' "$ff_ss" | sed 's/^/ss=/'; else printf 'ss_error=exit %s: %s\\n' "$?" "$(printf '%s\\n' "$ff_ss" | head -n 1)"; fi`,
+      `if ! command -v ss >/dev/null 2>&1; then :; elif ff_ss=$(ss -ltn 2>&1); then ff_from=ss; echo from=ss; ${linesAsRecords('ff_ss', 'ss')}; else printf 'ss_error=exit %s: %s\\n' "$?" "$(printf '%s\\n' "$ff_ss" | head -n 1)"; fi`,
       `if [ -z "$ff_from" ] && [ -r /proc/net/tcp ]; then echo from=proc; for f in /proc/net/tcp /proc/net/tcp6; do [ -r "$f" ] && sed '1d; s/^/proc=/' "$f"; done; fi`,
       'true',
     ].join('\n');

@@ -2,7 +2,7 @@
 // sshd -T per user and connection), the configuration files, and the socket sshd may be activated by.
 import { defineFact, type FactUse } from '../facts/fact.js';
 import { connectionFacts, type ConnectionParams } from './sshd-effective.js';
-import { BASE64 } from '../util/shell.js';
+import { BASE64, linesAsRecords } from '../util/shell.js';
 import { FILE_READ_LIMIT } from './safe-fs.js';
 import { parseEffective, type ConfigFile } from '../facts/sshd-config.js';
 import { factRecords } from '../facts/records.js';
@@ -19,7 +19,8 @@ export const sshdEffective = defineFact<ConnectionParams | undefined>({
   script: (conn) => `${SSHD_FN}
 if [ ! -x "$ff_sshd_bin" ]; then echo 'sshd=absent'; exit 0; fi
 ${conn ? connectionFacts(conn) : 'ff_spec='}
-if ff_out=$(ff_sshd -T \${ff_spec:+-C "$ff_spec"} 2>&1); then printf '%s\\n' "$ff_out" | sed 's/^/effective=/'; else printf '%s\\n' "$ff_out" | sed 's/^/invalid=/'; fi`,
+if ff_out=$(ff_sshd -T \${ff_spec:+-C "$ff_spec"} 2>&1); then ff_key=effective; else ff_key=invalid; fi
+${linesAsRecords('ff_out', '$ff_key')}`,
 });
 
 const effectiveParsed = new WeakMap<ExecResult, Map<string, string[]>>();
@@ -31,9 +32,13 @@ export function effectiveConfig(answer: ExecResult): Map<string, string[]> {
   return config;
 }
 
-/** Shell lines that set ff_v to the values sshd -T gives `keyword` (lowercase) in `effective`'s output on the host. */
+/**
+ * Shell lines that set ff_v to the value sshd -T gives `keyword` (lowercase) in `effective`'s output on the host: a
+ * loop over its lines, as dash's ${v#*pattern} on a text this long costs more than a process.
+ */
 export function effectiveValue(effective: FactUse, keyword: string): string {
-  return `ff_v=$(printf '%s\\n' "$${effective.variable}" | sed -n 's/^effective=${keyword} //p')`;
+  const prefix = `effective=${keyword} `;
+  return `ff_v=; ff_ifs=$IFS; IFS='\n'; set -f; for ff_l in $${effective.variable}; do case "$ff_l" in '${prefix}'*) ff_v=\${ff_l#'${prefix}'}; break ;; esac; done; set +f; IFS=$ff_ifs`;
 }
 
 export const SSHD_CONFIG = '/etc/ssh/sshd_config';

@@ -7,6 +7,7 @@ import { factRecords, first } from '../facts/records.js';
 import { readOrder, type ConfigFile } from '../facts/sshd-config.js';
 import { addressList, wildcard, type Connection } from '../facts/sshd-match.js';
 import { getentFields, shq } from '../util/shell.js';
+import { accountFields, userAccount } from './account-facts.js';
 import { FILE_READ_LIMIT } from './safe-fs.js';
 import { defineFact } from '../facts/fact.js';
 import { editChange } from './sshd-config.js';
@@ -48,16 +49,16 @@ const WILDCARD = /[*?!@]/;
  */
 const sshdUserAccount = defineFact<Params>({
   name: 'sshd_user.account',
-  after: (p) => [sshdEffective(judgedConnection(p))],
+  after: (p) => [userAccount(p.user), sshdEffective(judgedConnection(p))],
   script(p) {
     const key = p.key ? parseAuthorizedKey(p.key) : undefined;
-    return `${getentFields('passwd', p.user)}
+    return `${accountFields(userAccount(p.user))}
 if [ -z "$ff_ent" ]; then echo 'user=absent'; exit 0; fi
 printf 'uid=%s\\nshell=%s\\n' "$3" "$7"
 if [ -f "$7" ] && [ -x "$7" ]; then echo 'shell_ok=yes'; fi
 ${getentFields('shadow', p.user)}
 case "\${2:-}" in '!'*) echo 'locked=yes' ;; esac
-printf 'expire=%s\\ntoday=%s\\n' "\${8:-}" "$(( $(date +%s) / 86400 ))"
+printf 'expire=%s\\n' "\${8:-}"; [ -z "\${8:-}" ] || printf 'today=%s\\n' "$(( $(date +%s) / 86400 ))"
 ${effectiveValue(sshdEffective(judgedConnection(p)), 'revokedkeys')}
 ff_rk=\${ff_v%%[[:space:]]*}
 if [ -n "$ff_rk" ] && [ "$ff_rk" != none ]; then

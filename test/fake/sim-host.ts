@@ -87,10 +87,10 @@ export class SimHost implements Transport {
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const marker = /@@fleetfix:[0-9a-f]+/.exec(script)![0];
     const stopOnError = script.includes('] || exit 0;');
-    // Each script sits in `(\nSCRIPT\n)`, or in `VAR=$(\n(\nSCRIPT\n)\n)` where the batch keeps its output (batch.ts).
+    // Each script sits in `(\nSCRIPT\n)`, or in `VAR=$(\nSCRIPT\n)` where the batch keeps its output (batch.ts).
     const scripts = script.split(`${marker}:begin:`).slice(1).map((part) => {
       const body = part.slice(part.indexOf('\n') + 1, part.indexOf('\nff_rc=$?'));
-      return /^ff_fact_[0-9a-f]+=\$\(\n/.test(body) ? body.slice(body.indexOf('\n(\n') + 3, -'\n)\n)'.length) : body.slice(2, -2);
+      return /^ff_fact_[0-9a-f]+=\$\(\n/.test(body) ? body.slice(body.indexOf('\n') + 1, -'\n)'.length) : body.slice(2, -2);
     });
     const kinds = scripts.map((s) => kindOf(s, this.opts.gathers));
     const hang = this.hanging;
