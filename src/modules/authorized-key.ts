@@ -6,7 +6,7 @@ import { ensureKeyLine, keyLineProblem, keyOptionsProblem, parseAuthorizedKey, r
 import { parseStat, realDirScript, statPairScript } from '../facts/files.js';
 import { first, parseRecords } from '../facts/records.js';
 import { fingerprint } from '../util/fingerprint.js';
-import { base64File, shq } from '../util/shell.js';
+import { BASE64, shq } from '../util/shell.js';
 import { assignHostPath, hostPathAccounts, userAccount, userFromAccount } from './account-facts.js';
 import { unifiedDiff } from '../report/diff.js';
 import { asUserLine, FILE_READ_LIMIT, inDirScript, replaceFileLines, SAFE_FS_FNS, splitPath } from './safe-fs.js';
@@ -65,7 +65,7 @@ if [ -f "$f" ] && [ ! -L "$f" ]; then
   if [ ! -r "$f" ]; then echo 'read_error=not readable by the user'; exit 0; fi
   [ -n "$size" ] || size=$(stat -c %s -- "$f")
   printf 'size=%s\\n' "$size"
-  if [ "$size" -le "$limit" ]; then printf 'content=%s\\n' "$(${base64File('"$f"')})"; fi
+  if [ "$size" -le "$limit" ]; then printf 'content=%s\\n' "$(head -c "$limit" -- "$f" | ${BASE64})"; fi
 fi`;
 
 /** The facts the authorized_key check reads. */
@@ -120,8 +120,6 @@ export const authorizedKeyModule = defineModule({
     const wantPresent = (p.state ?? 'present') === 'present';
     const label = `${key.type} ${key.comment ?? fingerprint(Buffer.from(key.blob, 'base64'))}`;
     const raw = fileStat === 'absent' ? Buffer.alloc(0) : Buffer.from(first(r, 'content') ?? '', 'base64');
-    // The size was read before the content: a file that grew past the limit in between is not judged by its first part.
-    if (raw.length > FILE_READ_LIMIT) return fail(`${file} grew past the ${FILE_READ_LIMIT} bytes fleetfix reads from a host while it was read; not reading it`);
     const before = raw.toString('utf8');
     const wantedLine = [p.options, key.type, key.blob, key.comment].filter(Boolean).join(' ');
     const after = wantPresent ? ensureKeyLine(before, key, wantedLine, p.options) : removeKey(before, key);

@@ -21,14 +21,6 @@ export function homeOwner(path: string, defaultUser?: string): string | undefine
 /** A command that prints its stdin as one line of base64 (GNU's -w0, or base64 and tr where -w is unknown). */
 export const BASE64 = `{ base64 -w0 2>/dev/null || base64 | tr -d '\\n'; }`;
 
-/**
- * A command that prints the file at `path` (a shell word) as one line of base64, with no process but base64 where -w0
- * is known. It reads the whole file: the caller checks its size first, and its reader checks what arrives again.
- */
-export function base64File(path: string): string {
-  return `{ base64 -w0 -- ${path} 2>/dev/null || base64 < ${path} | tr -d '\\n'; }`;
-}
-
 /** Defines ff_rc_linked NAME: true when a SysV start link for NAME exists in runlevels 2-5. */
 export const RC_LINKED_FN = `ff_rc_linked() { for ff_f in /etc/rc[2345].d/S??"$1"; do [ -e "$ff_f" ] && return 0; done; return 1; }`;
 
