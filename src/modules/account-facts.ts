@@ -1,6 +1,6 @@
 // A user's passwd entry and the real path of its home, gathered once per user and read on the host by the facts that need them.
 import { defineFact, type FactUse } from '../facts/fact.js';
-import { homeOwner, shq } from '../util/shell.js';
+import { homeOwner, shq, SPLIT_ENTRY } from '../util/shell.js';
 
 /**
  * Prints the user's passwd line (one getent), then the home's real path when it can be entered; nothing for an unknown
@@ -10,13 +10,13 @@ export const userAccount = defineFact<string>({
   name: 'account.passwd',
   script: (user) => `ff_ent=$(getent passwd ${shq(user)}) || exit 0
 printf '%s\\n' "$ff_ent"
-ff_ifs=$IFS; IFS=:; set -f; set -- $ff_ent; set +f; IFS=$ff_ifs
+${SPLIT_ENTRY}
 if [ -n "\${6:-}" ] && cd -P -- "$6" 2>/dev/null; then printf '%s\\n' "$PWD"; fi`,
 });
 
 /** A shell line that sets the positional parameters to the fields of the passwd line `account` kept (none for an unknown user). */
 export function accountFields(account: FactUse): string {
-  return `ff_ent=\${${account.variable}%%"\n"*}; ff_ifs=$IFS; IFS=:; set -f; set -- $ff_ent; set +f; IFS=$ff_ifs`;
+  return `ff_ent=\${${account.variable}%%"\n"*}; ${SPLIT_ENTRY}`;
 }
 
 /**

@@ -2,7 +2,7 @@
 // sshd -T per user and connection), the configuration files, and the socket sshd may be activated by.
 import { defineFact, type FactUse } from '../facts/fact.js';
 import { connectionFacts, type ConnectionParams } from './sshd-effective.js';
-import { BASE64, linesAsRecords } from '../util/shell.js';
+import { BASE64, forEachLine, linesAsRecords } from '../util/shell.js';
 import { FILE_READ_LIMIT } from './safe-fs.js';
 import { parseEffective, type ConfigFile } from '../facts/sshd-config.js';
 import { factRecords } from '../facts/records.js';
@@ -38,7 +38,7 @@ export function effectiveConfig(answer: ExecResult): Map<string, string[]> {
  */
 export function effectiveValue(effective: FactUse, keyword: string): string {
   const prefix = `effective=${keyword} `;
-  return `ff_v=; ff_ifs=$IFS; IFS='\n'; set -f; for ff_l in $${effective.variable}; do case "$ff_l" in '${prefix}'*) ff_v=\${ff_l#'${prefix}'}; break ;; esac; done; set +f; IFS=$ff_ifs`;
+  return `ff_v=; ${forEachLine(effective.variable, `case "$ff_l" in '${prefix}'*) ff_v=\${ff_l#'${prefix}'}; break ;; esac`)}`;
 }
 
 export const SSHD_CONFIG = '/etc/ssh/sshd_config';

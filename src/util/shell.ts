@@ -9,8 +9,11 @@ export function shq(value: string | number): string {
 
 /** A shell line that sets the positional parameters to the fields of `name`'s getent line (none if it is unknown). */
 export function getentFields(database: 'passwd' | 'group' | 'shadow', name: string): string {
-  return `ff_ent=$(getent ${database} ${shq(name)}) || ff_ent=; ff_ifs=$IFS; IFS=:; set -f; set -- $ff_ent; set +f; IFS=$ff_ifs`;
+  return `ff_ent=$(getent ${database} ${shq(name)}) || ff_ent=; ${SPLIT_ENTRY}`;
 }
+
+/** A shell line that sets the positional parameters to the `:`-separated fields of ff_ent (a getent line). */
+export const SPLIT_ENTRY = 'ff_ifs=$IFS; IFS=:; set -f; set -- $ff_ent; set +f; IFS=$ff_ifs';
 
 /** The user a `~user/...` (or `~/...`, meaning `defaultUser`) path belongs to; undefined for an absolute path. */
 export function homeOwner(path: string, defaultUser?: string): string | undefined {
@@ -29,7 +32,15 @@ export function asRecords(key: string): string {
   return `while IFS= read -r ff_l || [ -n "$ff_l" ]; do printf '${key}=%s\\n' "$ff_l"; done`;
 }
 
-/** Shell lines that print each line of shell variable `varName` as a `key=line` record (key may be a `$variable`), with no process started; empty lines are left out. */
+/**
+ * A shell line that runs `body` for each line of shell variable `varName` (in ff_l; empty lines left out) with no
+ * process started and no glob expanded; `break` in `body` ends it.
+ */
+export function forEachLine(varName: string, body: string): string {
+  return `ff_ifs=$IFS; IFS='\n'; set -f; for ff_l in $${varName}; do ${body}; done; set +f; IFS=$ff_ifs`;
+}
+
+/** A shell line that prints each line of shell variable `varName` as a `key=line` record (key may be a `$variable`). */
 export function linesAsRecords(varName: string, key: string): string {
-  return `ff_ifs=$IFS; IFS='\n'; set -f; for ff_l in $${varName}; do printf '%s=%s\\n' "${key}" "$ff_l"; done; set +f; IFS=$ff_ifs`;
+  return forEachLine(varName, `printf '%s=%s\\n' "${key}" "$ff_l"`);
 }
