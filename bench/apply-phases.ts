@@ -66,7 +66,7 @@ function nameBatch(script: string, nth: number): string {
   if (script.includes('/run/fleetfix-lock/owner.new')) return 'renew lease + arm net + fixes + handler facts';
   if (script.includes('/run/fleetfix-net/claimed') && !script.includes('systemd-run')) return 'confirm (disarm net + release lease)';
   if (script.includes('rm -rf /run/fleetfix-lock')) return 'release lease';
-  return ({ 1: 'gather', 2: 'preflight + handler facts', 4: 'handlers (restart sshd)', 5: 're-check (gather)' } as Record<number, string>)[nth] ?? `batch ${nth}`;
+  return ({ 1: 'gather', 2: 'preflight + handler facts', 4: 'handlers (reload sshd)', 5: 're-check (gather)' } as Record<number, string>)[nth] ?? `batch ${nth}`;
 }
 
 const nullSink = new Writable({ write: (_c, _e, done) => done() });

@@ -1,8 +1,9 @@
 // The floor: one ssh2 connection per host running one fixed script, no engine, over fleetfix's own transport.
 // bench/lab.ts bundles it as the CLI is bundled (scripts/bundle.mjs bench/floor.mjs OUT.mjs), so that it pays no more
 // start-up than fleetfix itself, and runs: node OUT.mjs INVENTORY.yml [audit|apply]
-//   audit: one gather script. apply: one script that fixes the bench's three faults and restarts sshd (the init
-//   script runs sshd -t), then a fresh ssh2 login that runs `exit 0`: the least an apply that proves access can do.
+//   audit: one gather script. apply: one script that fixes the bench's three faults and reloads sshd (sshd -t, then
+//   SIGHUP: sshd re-executes itself on the new configuration), then a fresh ssh2 login that runs `exit 0`: the least
+//   an apply that proves access can do.
 import pLimit from 'p-limit';
 import { loadInventory } from '../src/config/inventory.ts';
 import { SshTransport } from '../src/transport/ssh.ts';
@@ -11,7 +12,7 @@ const GATHER = `stat -c '%a %U' /root/.ssh /root/.ssh/authorized_keys; grep -c s
 /usr/sbin/sshd -T | grep -E '^(port|listenaddress|pubkeyauthentication|maxstartups) '
 /etc/init.d/ssh status >/dev/null && echo running; iptables-save -t filter | grep -c -- '-A INPUT'; ss -Hltn`;
 const FIX = `sed -i '/^MaxStartups 1:100:1$/d' /etc/ssh/sshd_config && chmod 0700 /root/.ssh && chmod 0600 /root/.ssh/authorized_keys
-/etc/init.d/ssh restart >/dev/null && echo running`;
+/usr/sbin/sshd -t && kill -HUP "$(cat /run/sshd.pid)" && echo running`;
 
 const inventory = loadInventory(process.argv[2]);
 const mode = process.argv[3] ?? 'audit';

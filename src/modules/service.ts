@@ -157,10 +157,51 @@ function enableScript(init: Init, unit: string, enable: boolean): string {
   return `update-rc.d ${shq(unit)} ${enable ? 'enable' : 'disable'}`;
 }
 
-/** The command for `action` under `init`; sshd's configuration must pass `sshd -t` before it is (re)started. */
+/**
+ * The command for `action` under `init`; sshd's configuration must pass `sshd -t` before it is (re)started. sshd's
+ * reload starts it where it is not running, as a net that undid the changes needs it to (a reload that failed to
+ * bind leaves no sshd to signal).
+ */
 export function serviceScript(init: Init, unit: string, action: 'start' | 'stop' | 'restart' | 'reload'): string {
   const validate = action !== 'stop' && isSshd(unit) ? `${refuseUnlessValid(action, unit)}\n` : '';
+  const u = shq(unit);
+  const sshdReload = action === 'reload' && isSshd(unit);
   const command =
-    init === 'systemd' ? `systemctl ${action} ${shq(unit)}` : init === 'openrc' ? `rc-service ${shq(unit)} ${action}` : `${shq(`/etc/init.d/${unit}`)} ${action}`;
+    init === 'systemd'
+      ? `systemctl ${sshdReload ? 'reload-or-restart' : action} ${u}`
+      : init === 'openrc'
+        ? sshdReload
+          ? `if rc-service ${u} status >/dev/null 2>&1; then rc-service ${u} reload; else rc-service ${u} start; fi`
+          : `rc-service ${u} ${action}`
+        : sshdReload
+          ? sysvSshdReload(unit)
+          : `${shq(`/etc/init.d/${unit}`)} ${action}`;
   return `set -e\n${validate}${command}`;
+}
+
+/** How many times, 10 ms apart, a reload waits for sshd to have bound its sockets again (5 s). */
+const RELOAD_WAIT_ROUNDS = 500;
+
+/**
+ * sshd under SysV init, reloaded: SIGHUP to the daemon its pidfile names, which re-executes itself on the
+ * configuration on disk (what the init script's reload has it do, without loading the LSB library and running sshd -t
+ * once more), then a bounded wait for it to bind its sockets again: it removes its pidfile on the signal and writes it
+ * once it listens (emptied first, so that the old one is never taken for the new). Without a live sshd there (it died,
+ * or keeps another pidfile), the init script restarts it. Needs SSHD_FN.
+ */
+function sysvSshdReload(unit: string): string {
+  return `ff_pid=; ff_pf=
+for ff_f in /run/sshd.pid ${shq(`/run/${unit}.pid`)}; do [ -r "$ff_f" ] && read -r ff_pid < "$ff_f" && [ -n "$ff_pid" ] && ff_pf=$ff_f && break; done
+case "$ff_pid" in *[!0-9]*) ff_pid= ;; esac
+if [ -n "$ff_pid" ] && [ /proc/"$ff_pid"/exe -ef "$ff_sshd_bin" ]; then
+  : > "$ff_pf"; kill -HUP "$ff_pid"; ff_n=0
+  while [ "$ff_n" -lt ${RELOAD_WAIT_ROUNDS} ]; do
+    ff_new=; read -r ff_new 2>/dev/null < "$ff_pf" || true
+    if [ -n "$ff_new" ] || ! kill -0 "$ff_pid" 2>/dev/null; then break; fi
+    sleep 0.01; ff_n=$((ff_n + 1))
+  done
+  [ -n "$ff_new" ] || { printf 'sshd (pid %s) did not listen again after SIGHUP: it could not start on the new configuration (see its log)\\n' "$ff_pid" >&2; exit 1; }
+else
+  ${shq(`/etc/init.d/${unit}`)} restart
+fi`;
 }

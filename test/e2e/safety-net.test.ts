@@ -15,16 +15,18 @@ const BIN = fileURLToPath(new URL('../../bin/fleetfix.js', import.meta.url));
 const CONFIRM_S = 20;
 const NET = '/run/fleetfix-net';
 
-/** Host -> [fault to set up first, the sshd_config directives that lock the operator out]. */
-const LOCKOUTS: Record<string, [string, string]> = {
+/** Host -> [fault to set up first, the sshd_config directives that lock the operator out, how the handler applies them]. */
+const LOCKOUTS: Record<string, [string, string, 'restarted' | 'reloaded']> = {
   // An address the host does not have: sshd -t passes, the restarted sshd cannot listen.
-  listen: [':', 'ListenAddress: 198.18.250.99'],
+  listen: [':', 'ListenAddress: 198.18.250.99', 'restarted'],
+  // The same, reloaded: sshd re-executes itself on SIGHUP, cannot listen and exits; the net must start it again.
+  reload: [':', 'ListenAddress: 198.18.250.99', 'reloaded'],
   // The operator's user is not let in: sshd -t passes, every login as root is refused.
-  allow: [':', 'AllowUsers: nobody'],
+  allow: [':', 'AllowUsers: nobody', 'restarted'],
   // sshd moves to a port the firewall drops.
-  dropped: ['iptables -A INPUT -p tcp --dport 2222 -j DROP', 'Port: "2222"'],
+  dropped: ['iptables -A INPUT -p tcp --dport 2222 -j DROP', 'Port: "2222"', 'restarted'],
   // Reached over its console (root's key is missing): the net must outlive the console's login session.
-  console: ['rm /root/.ssh/authorized_keys', 'AllowUsers: nobody'],
+  console: ['rm /root/.ssh/authorized_keys', 'AllowUsers: nobody', 'restarted'],
 };
 
 let fleet: Fleet;
@@ -32,25 +34,27 @@ let work: string;
 const host = (name: string): LabHost => fleet.hosts.find((h) => h.name === name)!;
 
 /** A playbook that puts the operator's key back (no undo: it cannot lock anyone out), then makes `directives`' change. */
-function playbook(name: string, directives: string): string {
+function playbook(name: string, directives: string, state: 'restarted' | 'reloaded' = 'restarted'): string {
   const path = join(work, `${name}.yml`);
   const key = `  - id: key\n    title: the operator's key\n    authorized_key: { user: root, key: ${JSON.stringify(fleet.operatorPublicKey.trim())} }\n`;
-  writeFileSync(path, `name: ${name}\nchecks:\n${key}  - id: lockout\n    title: a change that locks the operator out\n    sshd_config: { ${directives} }\n    notify: restart-sshd\nhandlers:\n  - id: restart-sshd\n    title: restart sshd\n    service: { name: ssh, state: restarted }\n`);
+  writeFileSync(path, `name: ${name}\nchecks:\n${key}  - id: lockout\n    title: a change that locks the operator out\n    sshd_config: { ${directives} }\n    notify: sshd\nhandlers:\n  - id: sshd\n    title: sshd takes the new configuration\n    service: { name: ssh, state: ${state} }\n`);
   return path;
 }
 
 /**
  * Apply `directives` on `h`, and kill fleetfix the moment the lockout has landed: a watcher on the host itself waits
- * for the first change recorded under the net and then for sshd to be restarted (its pid changes), kills fleetfix,
- * and stops the net's timer, so that the lockout can be seen however slow the machine: the real ssh client must be
- * kept out. Then the timer goes on, the net must fire by itself, and ssh must get in again.
+ * for the first change recorded under the net and then for sshd to be restarted (its pid changes) or, reloaded, to
+ * have exited (it keeps its pid while it lives), kills fleetfix, and stops the net's timer, so that the lockout can be
+ * seen however slow the machine: the real ssh client must be kept out. Then the timer goes on, the net must fire by
+ * itself, and ssh must get in again.
  */
-async function killedAsItLocksOut(h: LabHost, directives: string): Promise<void> {
-  const child = spawn(process.execPath, [BIN, 'apply', '-i', fleet.inventoryPath, '--limit', h.name, playbook(h.name, directives), '--yes', '--confirm-timeout', String(CONFIRM_S)], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function killedAsItLocksOut(h: LabHost, directives: string, state: 'restarted' | 'reloaded'): Promise<void> {
+  const child = spawn(process.execPath, [BIN, 'apply', '-i', fleet.inventoryPath, '--limit', h.name, playbook(h.name, directives, state), '--yes', '--confirm-timeout', String(CONFIRM_S)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  const watch = `ff_before=$(cat /run/sshd.pid); while :; do set -- ${NET}/undo.*; [ -e "$1" ] && [ "$(cat /run/sshd.pid 2>/dev/null)" != "$ff_before" ] && break; done; kill -9 ${child.pid}; kill -STOP "-$(cat ${NET}/timer)"`;
+  const landed = state === 'restarted' ? '[ "$(cat /run/sshd.pid 2>/dev/null)" != "$ff_before" ]' : '! [ /proc/$ff_before/exe -ef /usr/sbin/sshd ]';
+  const watch = `ff_before=$(cat /run/sshd.pid); while :; do set -- ${NET}/undo.*; [ -e "$1" ] && ${landed} && break; done; kill -9 ${child.pid}; kill -STOP "-$(cat ${NET}/timer)"`;
   const watcher = await h.sh(`timeout 120 sh -c '${watch}' </dev/null >/dev/null 2>&1 & echo started`);
   assert.equal(watcher.code, 0, watcher.stderr);
   assert.equal(await exited, 'SIGKILL', `${h.name}: fleetfix was not killed: ${output}`);
@@ -90,7 +94,7 @@ describe('the on-host safety net', { timeout: 600_000 }, () => {
 
   it('fleetfix killed (SIGKILL) the moment each lockout lands: every host undoes it by itself and ssh gets in again', async () => {
     assert.notEqual((await fleet.sshLogin(host('console'), 'echo in')).stdout.trim(), 'in', 'ssh is refused: fleetfix can reach this host only over its console');
-    await Promise.all(Object.entries(LOCKOUTS).map(([name, [, directives]]) => killedAsItLocksOut(host(name), directives)));
+    await Promise.all(Object.entries(LOCKOUTS).map(([name, [, directives, state]]) => killedAsItLocksOut(host(name), directives, state)));
   });
 
   it('a host fixed normally keeps no timer and no trace of the net', async () => {

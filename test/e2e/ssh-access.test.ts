@@ -28,7 +28,7 @@ const failing = (run: CliRun, name: string) =>
   Object.entries(checkStatuses(run, name))
     .filter(([, s]) => s === 'fail')
     .map(([id]) => id)
-    .filter((id) => id !== 'restart-sshd');
+    .filter((id) => id !== 'reload-sshd');
 const sshOnlyA9 = () => ['-i', fleet.inventoryPath, '--limit', 'a9'];
 const viaConsole = () => ['-i', fleet.inventoryPath, '--limit', '!a9'];
 
@@ -74,7 +74,7 @@ describe('ssh-access: every cause, found and fixed', { timeout: 900_000 }, () =>
     assert.match(a8.changes[0]!.diff!, /^\+PubkeyAuthentication yes$/m);
     const a2 = hostResult(lab, 'a2').checks.find((c) => c.id === 'firewall')!;
     assert.match(a2.changes[0]!.diff!, /^\+-A INPUT -p tcp -m tcp --dport 22 -m comment --comment "fleetfix: ssh access" -j ACCEPT$/m);
-    assert.equal(hostResult(lab, 'a8').checks.find((c) => c.id === 'restart-sshd')?.kind, 'handler');
+    assert.equal(hostResult(lab, 'a8').checks.find((c) => c.id === 'reload-sshd')?.kind, 'handler');
     assert.deepEqual(await digests(), before);
   });
 
@@ -83,7 +83,7 @@ describe('ssh-access: every cause, found and fixed', { timeout: 900_000 }, () =>
     assert.equal(lab.code, 0, `${lab.stderr}\n${lab.stdout}`);
     const ssh = await fleetfix(['apply', '--yes', ...sshOnlyA9(), '--output', 'json']);
     assert.equal(ssh.code, 0, `${ssh.stderr}\n${ssh.stdout}`);
-    assert.equal(checkStatuses(ssh, 'a9')['restart-sshd'], 'fixed', 'sshd restarted under our own SSH session');
+    assert.equal(checkStatuses(ssh, 'a9')['reload-sshd'], 'fixed', 'sshd reloaded under our own SSH session');
     for (const h of fleet.hosts) {
       assert.equal(hostResult(h.name === 'a9' ? ssh : lab, h.name).status, 'fixed', h.name);
       const login = await fleet.sshLogin(h, 'hostname');

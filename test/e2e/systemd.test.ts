@@ -49,7 +49,7 @@ const failing = (run: CliRun, name: string) =>
   Object.entries(checkStatuses(run, name))
     .filter(([, s]) => s === 'fail')
     .map(([id]) => id)
-    .filter((id) => id !== 'restart-sshd');
+    .filter((id) => id !== 'reload-sshd');
 const overSsh = () => ['-i', fleet.inventoryPath, '--limit', SSH_HOST];
 const overConsole = () => ['-i', fleet.inventoryPath, '--limit', `!${SSH_HOST}`];
 /** Files, firewall and sshd's pid (hostDigest), and what systemd holds: the ssh units' state and the socket's listeners. */
@@ -122,7 +122,7 @@ describe('systemd hosts: the fault corpus and systemd-only faults, found, fixed,
     assert.equal(lab.code, 0, `${lab.stderr}\n${lab.stdout}`);
     assert.equal(ssh.code, 0, `${ssh.stderr}\n${ssh.stdout}`);
     for (const h of fleet.hosts) assert.equal(hostResult(h.name === SSH_HOST ? ssh : lab, h.name).status, 'fixed', h.name);
-    assert.match(hostResult(lab, 'u2').checks.find((c) => c.id === 'restart-sshd')!.message, /daemon-reload and restart ssh\.socket: it listens on 0\.0\.0\.0:2222, \[::\]:2222, sshd_config says 0\.0\.0\.0:22, \[::\]:22/);
+    assert.match(hostResult(lab, 'u2').checks.find((c) => c.id === 'reload-sshd')!.message, /daemon-reload and restart ssh\.socket: it listens on 0\.0\.0\.0:2222, \[::\]:2222, sshd_config says 0\.0\.0\.0:22, \[::\]:22/);
     assert.match(hostResult(lab, 'u1').checks.find((c) => c.id === 'sshd-running')!.message, /enable ssh\.socket at boot .*start ssh\.socket/);
     await everyoneLogsIn();
     for (const name of ['u2', 'u4']) {
