@@ -23,22 +23,33 @@ export function statScript(key: string, varName: string): string {
   ].join('\n');
 }
 
-/**
- * statScript for two paths (shell variables `a` and `b`), with one stat where both exist (the common case) and
- * statScript for each otherwise. `sizeVar`, when given, is set to b's size in bytes by the one stat (empty otherwise).
- */
-export function statPairScript(a: { key: string; varName: string }, b: { key: string; varName: string }, sizeVar?: string): string {
-  const size = sizeVar ? '|%s' : '';
-  // Each line is STAT_FORMAT's fields (then the size): no name, so two lines are exactly two paths.
-  const split = [`ff_a=\${ff_s%%"\n"*} ff_b=\${ff_s#*"\n"}`, ...(sizeVar ? [`${sizeVar}=\${ff_b##*|} ff_a=\${ff_a%|*} ff_b=\${ff_b%|*}`] : [])];
+/** statScript for two paths (shell variables `a` and `b`), with one stat where both exist (the common case) and statScript for each otherwise. */
+export function statPairScript(a: { key: string; varName: string }, b: { key: string; varName: string }): string {
   return [
-    ...(sizeVar ? [`${sizeVar}=`] : []),
-    `if ff_s=$(LC_ALL=C stat -c '${STAT_FORMAT}${size}' -- "$${a.varName}" "$${b.varName}" 2>/dev/null); then`,
-    ...split,
-    `printf '${a.key}=%s\\n${b.key}=%s\\n' "$ff_a" "$ff_b"`,
+    // Each line is STAT_FORMAT's fields: no name, so two lines are exactly two paths.
+    `if ff_s=$(LC_ALL=C stat -c '${STAT_FORMAT}' -- "$${a.varName}" "$${b.varName}" 2>/dev/null); then`,
+    `printf '${a.key}=%s\\n${b.key}=%s\\n' "\${ff_s%%"\n"*}" "\${ff_s#*"\n"}"`,
     'else',
     statScript(a.key, a.varName),
     statScript(b.key, b.varName),
+    'fi',
+  ].join('\n');
+}
+
+/**
+ * One stat for a file and the directories above it (shell: `set -- FILE DIR ...`), printing a `chain=` record
+ * (STAT_FORMAT, size, name) for each that exists, and setting ff_size to the file's size. Where one is missing or
+ * cannot be examined, statScript prints the file's and its directory's (`fileVar`, `dirVar`) as `file_stat`/`dir_stat`,
+ * and ff_size is empty.
+ */
+export function chainScript(fileVar: string, dirVar: string): string {
+  return [
+    `if ff_s=$(LC_ALL=C stat -c 'chain=${STAT_FORMAT}|%s|%n' -- "$@" 2>/dev/null); then ff_all=1; else ff_all=; fi`,
+    `[ -z "$ff_s" ] || printf '%s\\n' "$ff_s"`,
+    // The file's record comes first; its first six fields hold no "|" (a type, numbers, user and group names).
+    `if [ -n "$ff_all" ]; then ff_l=\${ff_s%%"\n"*}; ff_l=\${ff_l#*|*|*|*|*|*|}; ff_size=\${ff_l%%|*}; else ff_size=`,
+    statScript('file_stat', fileVar),
+    statScript('dir_stat', dirVar),
     'fi',
   ].join('\n');
 }
@@ -52,7 +63,19 @@ export function parseStat(records: Map<string, string[]>, key: string): FileStat
   const raw = first(records, key);
   if (raw === undefined) return undefined;
   if (raw === 'absent') return 'absent';
-  const [type, mode, owner, group, uid, gid] = raw.split('|');
+  return statFromFields(raw.split('|'));
+}
+
+/** chainScript's records: each path's stat and size. */
+export function parseChain(records: string[]): { path: string; stat: FileStat; size: number }[] {
+  return records.flatMap((record) => {
+    const fields = record.split('|');
+    const stat = statFromFields(fields.slice(0, 6));
+    return stat && fields.length >= 8 ? [{ path: fields.slice(7).join('|'), stat, size: Number(fields[6]) }] : [];
+  });
+}
+
+function statFromFields([type, mode, owner, group, uid, gid]: string[]): FileStat | undefined {
   if (gid === undefined) return undefined;
   return {
     type: type === 'directory' ? 'directory' : type?.startsWith('regular') ? 'file' : type === 'symbolic link' ? 'symlink' : 'other',

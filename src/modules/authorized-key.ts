@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { hostPathString, lineString } from '../config/fields.js';
 import { ensureKeyLine, keyLineProblem, keyOptionsProblem, parseAuthorizedKey, removeKey, sameKey } from '../facts/authorized-keys.js';
-import { parseStat, realDirScript, statPairScript } from '../facts/files.js';
+import { chainScript, formatMode, parseChain, parseStat, realDirScript, type FileStat } from '../facts/files.js';
 import { first, parseRecords } from '../facts/records.js';
 import { fingerprint } from '../util/fingerprint.js';
 import { BASE64, shq } from '../util/shell.js';
@@ -81,11 +81,11 @@ const authorizedKeyFileFact = defineFact<Params>({
       `ff_dir=\${ff_file%/*}; ff_dir=\${ff_dir:-/}`,
       `printf 'file=%s\\ndir=%s\\n' "$ff_file" "$ff_dir"`,
       realDirScript('dir_real', 'ff_dir'),
-      statPairScript({ key: 'dir_stat', varName: 'ff_dir' }, { key: 'file_stat', varName: 'ff_file' }, 'ff_size'),
       // What sshd's StrictModes examines (auth_secure_path): the file, then each directory up to the home, or to /.
-      // One stat for them all; a path that does not exist prints nothing (sshd finds no file there to refuse).
+      // One stat for them all, the file's and its directory's own too; a path that does not exist prints nothing
+      // (sshd finds no file there to refuse).
       `ff_p=$ff_file; set --; while :; do set -- "$@" "$ff_p"; if [ "$ff_p" = "$ff_home" ] || [ "$ff_p" = / ]; then break; fi; ff_p=\${ff_p%/*}; ff_p=\${ff_p:-/}; done`,
-      `LC_ALL=C stat -c 'secure=%F|%a|%u|%U|%n' -- "$@" 2>/dev/null`,
+      chainScript('ff_file', 'ff_dir'),
       asUserLine('ff_uid', 'ff_gid', READ_AS_USER, ['"$ff_file"', String(FILE_READ_LIMIT), '"$ff_size"']),
     ].join('\n');
   },
@@ -104,8 +104,11 @@ export const authorizedKeyModule = defineModule({
     if (first(r, 'akf_none') === 'yes') return fail(`AuthorizedKeysFile is none for ${p.user}: sshd reads no authorized_keys file, so no key logs ${p.user} in`);
     const file = first(r, 'file');
     const dir = first(r, 'dir');
-    const dirStat = parseStat(r, 'dir_stat');
-    const fileStat = parseStat(r, 'file_stat');
+    const chain = parseChain(r.get('chain') ?? []);
+    // Where every path of the chain exists, its records are the file's and the directory's stats; statScript's otherwise.
+    const statOf = (key: string, path: string | undefined): FileStat | 'absent' | undefined => parseStat(r, key) ?? chain.find((c) => c.path === path)?.stat;
+    const dirStat = statOf('dir_stat', dir);
+    const fileStat = statOf('file_stat', file);
     if (!file || !dir || !dirStat || !fileStat) return fail(facts.keys!.stderr.trim() || 'could not read authorized_keys facts');
     const dirReal = first(r, 'dir_real');
     if (dirStat !== 'absent' && dirReal !== dir) return fail(`${dir} leads through a symbolic link${dirReal ? ` (to ${dirReal})` : ''}; fleetfix changes nothing reached through a link`);
@@ -123,7 +126,7 @@ export const authorizedKeyModule = defineModule({
     const before = raw.toString('utf8');
     const wantedLine = [p.options, key.type, key.blob, key.comment].filter(Boolean).join(' ');
     const after = wantPresent ? ensureKeyLine(before, key, wantedLine, p.options) : removeKey(before, key);
-    const refused = strictModesProblems(r.get('secure') ?? [], Number(first(r, 'uid')));
+    const refused = strictModesProblems(chain, Number(first(r, 'uid')));
     const refusal = refused.length ? `; but sshd's StrictModes refuses ${refused.join(', ')}` : '';
     const wanted = wantPresent ? `present${p.options ? ` with options ${p.options}` : ' without options'}` : 'absent';
     if (after === before) return { ok: refused.length === 0, message: `key ${label} is ${wanted} in ${file}${refusal}`, changes: [] };
@@ -152,16 +155,13 @@ export const authorizedKeyModule = defineModule({
 });
 
 /**
- * What sshd's StrictModes would refuse among the `secure=TYPE|MODE|UID|OWNER|PATH` records (the file, then each
- * directory up to the home): anything owned by neither the user nor root, or writable by group or others.
+ * What sshd's StrictModes would refuse in the chain (the file, then each directory up to the home): anything owned
+ * by neither the user nor root, or writable by group or others.
  */
-export function strictModesProblems(records: string[], uid: number): string[] {
-  const problems: string[] = [];
-  for (const record of records) {
-    const [, mode, owner, ownerName, ...rest] = record.split('|');
-    const path = rest.join('|');
-    if (Number(owner) !== 0 && Number(owner) !== uid) problems.push(`${path} (owned by ${ownerName})`);
-    else if (parseInt(mode ?? '0', 8) & 0o022) problems.push(`${path} (writable by group or others: mode ${mode})`);
-  }
-  return problems;
+function strictModesProblems(chain: { path: string; stat: FileStat }[], uid: number): string[] {
+  return chain.flatMap(({ path, stat }) => {
+    if (stat.uid !== 0 && stat.uid !== uid) return [`${path} (owned by ${stat.owner})`];
+    if (stat.mode & 0o022) return [`${path} (writable by group or others: mode ${formatMode(stat.mode)})`];
+    return [];
+  });
 }

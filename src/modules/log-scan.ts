@@ -6,7 +6,7 @@ import { absolutePathString, intLike } from '../config/fields.js';
 import { LOG_KEYWORDS, scanLog } from '../facts/auth-log.js';
 import { first, parseRecords } from '../facts/records.js';
 import { NET_LOG, recentNetLines } from '../facts/safety-net-log.js';
-import { asRecords, shq } from '../util/shell.js';
+import { shq } from '../util/shell.js';
 import { defineFact } from '../facts/fact.js';
 import { defineModule, type CheckPlan } from './types.js';
 
@@ -19,6 +19,16 @@ type Params = z.output<typeof params>;
 /** The longest log line that travels: sshd's own lines are far shorter, a user's crafted one need not be. */
 const MAX_LINE = 2000;
 
+/**
+ * One awk (bytes, not characters: LC_ALL=C) that prints each line of its input as a `key=` record, cut to MAX_LINE
+ * bytes; with `keywords`, only the lines that hold one of them, as grep -F would pick.
+ */
+function linesKept(key: string, keywords?: string[]): string {
+  const literal = (k: string) => `"${k.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  const pick = keywords ? `${keywords.map((k) => `index($0, ${literal(k)})`).join(' || ')} ` : '';
+  return `LC_ALL=C awk ${shq(`${pick}{ print "${key}=" substr($0, 1, ${MAX_LINE}) }`)}`;
+}
+
 /** The facts the log_scan check reads. */
 const logScanLinesFact = defineFact<Params>({
   name: 'log_scan.lines',
@@ -26,19 +36,19 @@ const logScanLinesFact = defineFact<Params>({
     const n = p.lines ?? 2000;
     const files = (p.files ?? ['/var/log/auth.log', '/var/log/secure']).map(shq).join(' ');
     // Of the last n lines, only those that can matter to scanLog travel, each cut to a length a log line has.
-    const keep = `grep -F ${LOG_KEYWORDS.map((k) => `-e ${shq(k)}`).join(' ')} | cut -c 1-${MAX_LINE}`;
+    const keep = linesKept('log', LOG_KEYWORDS);
     // Without a log file, the journal of sshd's units (the service, its socket and per-connection instances) since
     // the one running started: a socket-activated sshd's refusals are logged by the service the socket started.
     // What the safety net logged (its lines name their time; the plan keeps the recent ones).
-    const net = `if [ -r ${NET_LOG} ]; then printf 'now=%s\\n' "$(date -u +%s)"; tail -n 50 ${NET_LOG} | cut -c 1-${MAX_LINE} | ${asRecords('net')}; fi`;
+    const net = `if [ -r ${NET_LOG} ]; then printf 'now=%s\\n' "$(date -u +%s)"; tail -n 50 ${NET_LOG} | ${linesKept('net')}; fi`;
     return `${net}
-for f in ${files}; do if [ -r "$f" ]; then printf 'source=%s\\n' "$f"; tail -n ${n} "$f" | ${keep} | ${asRecords('log')}; exit 0; fi; done
+for f in ${files}; do if [ -r "$f" ]; then printf 'source=%s\\n' "$f"; tail -n ${n} "$f" | ${keep}; exit 0; fi; done
 if command -v journalctl >/dev/null 2>&1; then
   ff_since=; for ff_u in ssh.socket sshd.socket ssh.service sshd.service; do
     if [ "$(systemctl is-active "$ff_u" 2>/dev/null)" = active ]; then ff_since=$(systemctl show --timestamp=unix -P ActiveEnterTimestamp "$ff_u" 2>/dev/null); echo "since=$ff_u"; break; fi
   done
   echo source=journal
-  journalctl -u ssh.service -u sshd.service -u ssh.socket -u sshd.socket -u 'ssh@*.service' -u 'sshd@*.service' \${ff_since:+--since "$ff_since"} -n ${n} --no-pager -o cat 2>/dev/null | ${keep} | ${asRecords('log')}
+  journalctl -u ssh.service -u sshd.service -u ssh.socket -u sshd.socket -u 'ssh@*.service' -u 'sshd@*.service' \${ff_since:+--since "$ff_since"} -n ${n} --no-pager -o cat 2>/dev/null | ${keep}
 fi; true`;
   },
 });

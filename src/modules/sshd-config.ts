@@ -90,10 +90,7 @@ export const sshdConfigModule = defineModule({
     const fail = (error: string): CheckPlan => ({ ok: false, message: error, changes: [], error });
     if (first(r, 'sshd') === 'absent') return fail('sshd is not installed');
     const tooLarge = first(r, 'too_large');
-    if (tooLarge) {
-      const [size, ...path] = tooLarge.split('|');
-      return fail(`${path.join('|')} is ${size} bytes, over the ${FILE_READ_LIMIT} bytes fleetfix reads from a host; not reading it`);
-    }
+    if (tooLarge) return fail(`${tooLarge} is over the ${FILE_READ_LIMIT} bytes fleetfix reads from a host; not reading it`);
     const files = configFiles(facts.files!);
     if (!files.some((f) => f.path === SSHD_CONFIG)) return fail(`cannot read ${SSHD_CONFIG}`);
     if (r.has('invalid')) return planInvalid(files, r.get('invalid')!);

@@ -43,10 +43,21 @@ export function effectiveValue(effective: FactUse, keyword: string): string {
 
 export const SSHD_CONFIG = '/etc/ssh/sshd_config';
 
+/**
+ * A shell function: `ff_emit FILE` prints file= and content= (base64), or too_large= past the read limit. One byte
+ * past the limit is read, and the bytes read are counted from the base64 (its length and padding), with no stat.
+ */
+export const EMIT_FILE_FN = `ff_emit() {
+  ff_c=$(head -c ${FILE_READ_LIMIT + 1} -- "$1" | ${BASE64})
+  case "$ff_c" in *==) ff_pad=2 ;; *=) ff_pad=1 ;; *) ff_pad=0 ;; esac
+  if [ $(( \${#ff_c} / 4 * 3 - ff_pad )) -gt ${FILE_READ_LIMIT} ]; then printf 'too_large=%s\\n' "$1"; return; fi
+  printf 'file=%s\\ncontent=%s\\n' "$1" "$ff_c"
+}`;
+
 /** sshd_config and the files it includes (file=, content= base64; too_large= past the read limit). */
 export const sshdConfigFiles = defineFact<undefined>({
   name: 'sshd.config-files',
-  script: () => `ff_emit() { ff_size=$(stat -c %s -- "$1"); if [ "$ff_size" -gt ${FILE_READ_LIMIT} ]; then printf 'too_large=%s|%s\\n' "$ff_size" "$1"; return; fi; printf 'file=%s\\n' "$1"; printf 'content=%s\\n' "$(head -c ${FILE_READ_LIMIT} -- "$1" | ${BASE64})"; }
+  script: () => `${EMIT_FILE_FN}
 ff_emit ${SSHD_CONFIG}
 for ff_pat in $(awk 'tolower($1)=="include"{for(i=2;i<=NF;i++)print $i}' ${SSHD_CONFIG}); do
   case "$ff_pat" in /*) ;; *) ff_pat="/etc/ssh/$ff_pat" ;; esac

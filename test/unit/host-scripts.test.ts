@@ -8,6 +8,8 @@ import { factsOf } from '../../src/engine/phases/gather.js';
 import { modules } from '../../src/modules/registry.js';
 import { CommandTransport } from '../../src/transport/command.js';
 import { normalizeSave } from '../../src/modules/firewall-iptables.js';
+import { FILE_READ_LIMIT } from '../../src/modules/safe-fs.js';
+import { EMIT_FILE_FN } from '../../src/modules/sshd-facts.js';
 import { shq } from '../../src/util/shell.js';
 
 const sh = CommandTransport.local(false, 10_000);
@@ -285,4 +287,26 @@ describe('log_scan module on a real file', () => {
     const plan = await planOf('log_scan', { files: [log] });
     assert.deepEqual(plan.findings, ['bad-ownership-or-modes: Nov 24 12:02:00 h1 sshd[3]: Authentication refused: bad ownership or modes for directory /root/.ssh']);
   });
+
+  it("cuts a user's overlong line to 2000 bytes and keeps a last line without a newline", async () => {
+    const log = join(work, 'long.log');
+    const long = `Nov 24 12:03:00 h1 sshd[4]: Authentication refused: bad ownership or modes for file /home/eve/${'x'.repeat(3000)}`;
+    writeFileSync(log, ['Nov 24 12:01:00 h1 sshd[2]: Server listening on 0.0.0.0 port 22.', long, 'Nov 24 12:04:00 h1 sshd[5]: error: Bind to port 2222 on 0.0.0.0 failed: Address already in use.'].join('\n'));
+    const plan = await planOf('log_scan', { files: [log] });
+    assert.deepEqual(plan.findings, [`bad-ownership-or-modes: ${long.slice(0, 2000)}`, 'port-in-use: Nov 24 12:04:00 h1 sshd[5]: error: Bind to port 2222 on 0.0.0.0 failed: Address already in use.']);
+  });
+});
+
+describe('sshd configuration files read without a stat', () => {
+  // The size is counted from the base64 of at most one byte past the limit: its length and its padding.
+  for (const size of [0, 1, 2, 3, 4, FILE_READ_LIMIT - 1, FILE_READ_LIMIT, FILE_READ_LIMIT + 1, FILE_READ_LIMIT + 2, 3 * FILE_READ_LIMIT]) {
+    it(`${size} bytes: ${size > FILE_READ_LIMIT ? 'too large' : 'read whole'}`, async () => {
+      const file = join(work, `config-${size}`);
+      const bytes = Buffer.alloc(size, 'ab\n\0');
+      writeFileSync(file, bytes);
+      const r = await sh.exec(`${EMIT_FILE_FN}\nff_emit ${shq(file)}`);
+      if (size > FILE_READ_LIMIT) assert.equal(r.stdout, `too_large=${file}\n`);
+      else assert.equal(r.stdout, `file=${file}\ncontent=${bytes.toString('base64')}\n`);
+    });
+  }
 });
