@@ -29,9 +29,13 @@ interface Span {
   scripts: number;
 }
 
-/** Every SSH connect and exec, timed, named by what it carries; each host's first session's batches in order (`sent`). */
+/**
+ * Every SSH connect and exec, timed, named by what it carries; each host's first session's batches in order (`sent`),
+ * and those of its later sessions (`sentLater`: the verification's re-check).
+ */
 const spans: Span[] = [];
 const sent = new Map<string, string[]>();
+const sentLater = new Map<string, string[]>();
 const batchesOf = new WeakMap<SshTransport, string[]>();
 let t0 = 0;
 const connected = new Set<string>();
@@ -55,18 +59,24 @@ SshTransport.prototype.exec = async function (this: SshTransport, script, opts) 
   if (!batches) batchesOf.set(this, (batches = []));
   if (!sent.has(host)) sent.set(host, batches);
   batches.push(script);
-  spans.push({ host, what: nameBatch(script, batches.length), startMs, endMs: performance.now() - t0, scripts: (script.match(/:begin:\d+\\n' >&2/g) ?? []).length });
+  const fresh = sent.get(host) !== batches;
+  if (fresh) sentLater.set(host, [...(sentLater.get(host) ?? []), script]);
+  spans.push({ host, what: nameBatch(script, batches.length, fresh), startMs, endMs: performance.now() - t0, scripts: (script.match(/:begin:\d+\\n' >&2/g) ?? []).length });
   return result;
 };
 
-/** What a batch is, from what it carries (the lease and net scripts) or, between them, its place in the apply. */
-function nameBatch(script: string, nth: number): string {
+/**
+ * What a batch is, from what it carries (the lease and net scripts) or, between them, its place in the apply; on a
+ * later session (`fresh`), the verification's re-check.
+ */
+function nameBatch(script: string, nth: number, fresh = false): string {
   if (script === 'exit 0') return 'fresh login: exec exit 0';
+  if (fresh) return 'fresh login: re-check (gather)';
   if (script.includes('ff_lock=/run/fleetfix-lock')) return 'gather + take lease';
   if (script.includes('/run/fleetfix-lock/owner.new')) return 'renew lease + arm net + fixes + handler facts';
   if (script.includes('/run/fleetfix-net/claimed') && !script.includes('systemd-run')) return 'confirm (disarm net + release lease)';
   if (script.includes('rm -rf /run/fleetfix-lock')) return 'release lease';
-  return ({ 1: 'gather', 2: 'preflight + handler facts', 4: 'handlers (reload sshd)', 5: 're-check (gather)' } as Record<number, string>)[nth] ?? `batch ${nth}`;
+  return ({ 1: 'gather', 2: 'preflight + handler facts', 4: 'handlers (reload sshd)' } as Record<number, string>)[nth] ?? `batch ${nth}`;
 }
 
 const nullSink = new Writable({ write: (_c, _e, done) => done() });
@@ -131,6 +141,7 @@ try {
       if (command === 'apply') await onAll(FAULTS);
       spans.length = 0;
       sent.clear();
+      sentLater.clear();
       connected.clear();
       t0 = performance.now();
       const load = loadavg()[0]!;
@@ -142,11 +153,11 @@ try {
     }
   }
   // The host-side CPU of one host's apply, batch by batch, replayed on the spare host broken the same way.
-  const h1 = sent.get(hosts[0]!.name)!;
+  const h1 = [...sent.get(hosts[0]!.name)!.map((batch, n) => ({ batch, name: `${n + 1}. ${nameBatch(batch, n + 1)}` })), ...(sentLater.get(hosts[0]!.name) ?? []).map((batch) => ({ batch, name: `then ${nameBatch(batch, 0, true)}` }))];
   const cpu: Record<string, number[]> = {};
   for (let i = 0; i < replays; i++) {
     await fleet.setUp({ [spare.name]: FAULTS });
-    for (const [n, batch] of h1.entries()) (cpu[`${n + 1}. ${nameBatch(batch, n + 1)}`] ??= []).push(await hostCpuMs(spare, batch));
+    for (const { batch, name } of h1) (cpu[name] ??= []).push(await hostCpuMs(spare, batch));
   }
   // Each fact's script alone, on the healthy spare: what a gather (and the re-check) is made of.
   const gathers: Record<string, number[]> = {};
@@ -155,7 +166,7 @@ try {
   const uses = factRound([...spareJob!.checks, ...spareJob!.handlers]).uses;
   const alone = (u: FactUse) => `${u.after.map((a) => `${a.variable}=$(\n${a.script}\n)\n`).join('')}${u.script}`;
   for (let i = 0; i < replays; i++) for (const u of uses) (gathers[`fact ${u.key.slice(0, 60)}${u.after.length ? ' (with the facts it reads)' : ''}`] ??= []).push(await hostCpuMs(spare, alone(u)));
-  if (process.env.FF_PHASES_DUMP) writeFileSync(process.env.FF_PHASES_DUMP, JSON.stringify(h1, null, 1));
+  if (process.env.FF_PHASES_DUMP) writeFileSync(process.env.FF_PHASES_DUMP, JSON.stringify(h1.map((b) => b.batch), null, 1));
   // sshd's own share: a fresh login (key exchange, auth, one channel) and one more channel on an open connection.
   const spec = all.find((h) => h.name === spare.name)!;
   const target = { name: spec.name, address: spec.address, access: spec.ssh, knownHosts: spec.knownHosts, hostKeyPolicy: spec.hostKeyPolicy, connectTimeoutMs: spec.connectTimeoutMs, commandTimeoutMs: spec.commandTimeoutMs, maxOutputBytes: spec.maxOutputBytes };

@@ -14,7 +14,7 @@ import { runHandlers } from './phases/handlers.js';
 import { planSteps } from './phases/plan.js';
 import { preflight } from './phases/preflight.js';
 import { firstLines } from './phases/text.js';
-import { loginFails, recheck } from './phases/verify.js';
+import { recheck, recheckOverFreshLogin } from './phases/verify.js';
 import { runProbes } from './probes.js';
 import { finish, hostResult, plannedState, type HostSession } from './session.js';
 
@@ -67,10 +67,11 @@ export async function applyHost(session: HostSession, progress: ProgressSink, co
     if (applied.made.length) progress.phase(job.host.name, 'handlers');
     const handlers = await runHandlers(session, applied.anyFailed, applied.handlerFacts);
     progress.phase(job.host.name, 'verifying');
-    // The re-check and a fresh login go side by side; a probe the re-check would make as that same login takes its outcome.
+    // Where changes were made over SSH, the re-check runs over a fresh login, which it proves; where that login
+    // fails, over the session still open (a probe that is that login takes its failure), and the changes are undone.
     const verifies = applied.made.length > 0 && job.host.transport === 'ssh';
-    const login = verifies ? loginFails(session) : undefined;
-    const [, failure] = await Promise.all([recheck(session, login), login]);
+    const failure = verifies ? await recheckOverFreshLogin(session) : undefined;
+    if (!verifies || failure) await recheck(session, session.transport!, failure && Promise.resolve(failure));
     if (failure) await rollBack(session, applied, handlers, failure);
     await confirm(session);
   } catch (err) {
