@@ -1,7 +1,6 @@
 // Verify: every check again (fixes must hold; observations get their new reading), over a fresh SSH login on the
 // host's primary path where one proves the host reachable: that login's first round trip is the re-check itself.
-import type { Transport } from '../../transport/types.js';
-import { TransportError } from '../../transport/types.js';
+import { TransportError, type Transport } from '../../transport/types.js';
 import type { SshTransport } from '../../transport/ssh.js';
 import { connectSsh } from '../connect.js';
 import { runProbes } from '../probes.js';
