@@ -66,12 +66,12 @@ export function parseStat(records: Map<string, string[]>, key: string): FileStat
   return statFromFields(raw.split('|'));
 }
 
-/** chainScript's records: each path's stat and size. */
-export function parseChain(records: string[]): { path: string; stat: FileStat; size: number }[] {
+/** chainScript's records: each path's stat (the size is the shell's, for the read that follows). */
+export function parseChain(records: string[]): { path: string; stat: FileStat }[] {
   return records.flatMap((record) => {
     const fields = record.split('|');
     const stat = statFromFields(fields.slice(0, 6));
-    return stat && fields.length >= 8 ? [{ path: fields.slice(7).join('|'), stat, size: Number(fields[6]) }] : [];
+    return stat && fields.length >= 8 ? [{ path: fields.slice(7).join('|'), stat }] : [];
   });
 }
 

@@ -64,7 +64,7 @@ else
     if [ -x "/etc/init.d/$n" ]; then
       echo "unit=$n"
       # A live pid in the daemon's pidfile answers at once; the init script's status (it loads the LSB library) otherwise.
-      ff_pid=; for ff_f in "/run/$n.pid" "/run/\${n}d.pid"; do [ -r "$ff_f" ] && read -r ff_pid < "$ff_f" && [ -n "$ff_pid" ] && break; done
+      ${readPidfile('"/run/$n.pid" "/run/${n}d.pid"')}
       if [ -n "$ff_pid" ] && kill -0 "$ff_pid" 2>/dev/null; then echo active=active
       elif "/etc/init.d/$n" status >/dev/null 2>&1; then echo active=active; else echo active=inactive; fi
       if ff_rc_linked "$n"; then echo enabled=enabled; else echo enabled=disabled; fi
@@ -179,6 +179,14 @@ export function serviceScript(init: Init, unit: string, action: 'start' | 'stop'
   return `set -e\n${validate}${command}`;
 }
 
+/**
+ * A shell line that sets ff_pid to the pid in the first of the pidfiles `candidates` (shell words) that names one, and
+ * ff_pf to that file: a daemon "ssh" keeps /run/ssh.pid or, as Debian's does, /run/sshd.pid.
+ */
+function readPidfile(candidates: string): string {
+  return `ff_pid=; ff_pf=; for ff_f in ${candidates}; do [ -r "$ff_f" ] && read -r ff_pid < "$ff_f" && [ -n "$ff_pid" ] && ff_pf=$ff_f && break; done`;
+}
+
 /** How many times, 10 ms apart, a reload waits for sshd to have bound its sockets again (5 s). */
 const RELOAD_WAIT_ROUNDS = 500;
 
@@ -190,8 +198,7 @@ const RELOAD_WAIT_ROUNDS = 500;
  * or keeps another pidfile), the init script restarts it. Needs SSHD_FN.
  */
 function sysvSshdReload(unit: string): string {
-  return `ff_pid=; ff_pf=
-for ff_f in /run/sshd.pid ${shq(`/run/${unit}.pid`)}; do [ -r "$ff_f" ] && read -r ff_pid < "$ff_f" && [ -n "$ff_pid" ] && ff_pf=$ff_f && break; done
+  return `${readPidfile(`${shq(`/run/${unit}.pid`)} ${shq(`/run/${unit}d.pid`)}`)}
 case "$ff_pid" in *[!0-9]*) ff_pid= ;; esac
 if [ -n "$ff_pid" ] && [ /proc/"$ff_pid"/exe -ef "$ff_sshd_bin" ]; then
   : > "$ff_pf"; kill -HUP "$ff_pid"; ff_n=0
