@@ -62,7 +62,7 @@ function playbook(name: string, checks: string): string {
 describe('hostile users on a host cannot turn fleetfix against it', { timeout: 900_000 }, () => {
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'fleetfix-hostile-'));
-    fleet = await createFleet({ hosts: [...Object.keys(ATTACKS), 'link', 'neuter1', 'neuter2', 'foreign', 'huge'] });
+    fleet = await createFleet({ hosts: [...Object.keys(ATTACKS), 'link', 'neuter1', 'neuter2', 'foreign', 'huge', 'through', 'adminlink'] });
   });
   after(async () => {
     await fleet?.destroy();
@@ -112,6 +112,41 @@ describe('hostile users on a host cannot turn fleetfix against it', { timeout: 9
     assert.equal(await outside(h), before);
     const root = await fleet.sshLogin(h);
     assert.equal(root.code, 0, `root locked out: ${root.stderr}`);
+  });
+
+  it("a home reached through another user's directory: deploy links app's home to /root, fleetfix gives app nothing of root's", async () => {
+    const h = host('through');
+    // app's home lies in deploy's directory; deploy swaps it for a link to /root (as deploy, with deploy's rights only).
+    await fleet.setUp({ through: `useradd -M -d ${HOME}/app -s /bin/sh app && setpriv --reuid=deploy --regid=deploy --init-groups -- ln -s /root ${HOME}/app` });
+    const before = await outside(h);
+    const refusal = /the home of app, \/home\/deploy\/app, is reached through \/home\/deploy \(owner deploy, mode 0755\), which a user other than root can write or replace; fleetfix changes nothing in it/;
+    for (const key of [[], ['--var', `authorized_key=${fleet.operatorPublicKey}`]]) {
+      for (const command of [['audit'], ['plan'], ['apply', '--yes']]) {
+        const run = await fleetfix([...command, '-i', fleet.inventoryPath, '--limit', 'through', '--var', 'ssh_user=app', ...key, '--output', 'json']);
+        const checks = hostResult(run, 'through').checks;
+        for (const id of ['home-dir', 'ssh-dir', 'authorized-keys-file', ...(key.length ? ['authorized-key'] : [])]) {
+          const check = checks.find((c) => c.id === id)!;
+          assert.equal(check.status, 'error', `${command[0]} ${id}: ${check.message}`);
+          assert.match(check.message, refusal, `${command[0]} ${id}`);
+        }
+        assert.ok(!checks.some((c) => c.status === 'fixed'), `${command[0]}: ${JSON.stringify(checks.map((c) => [c.id, c.status]))}`);
+        assert.equal(run.code, 3, `${command[0]}: ${run.stderr}`);
+      }
+    }
+    assert.equal(await outside(h), before, 'nothing of root changed');
+    const root = await fleet.sshLogin(h);
+    assert.equal(root.code, 0, `root locked out: ${root.stderr}`);
+  });
+
+  it('a link the admin made to a home, from and through directories only root can write, stays usable: app2 is fixed and logs in', async () => {
+    await fleet.setUp({ adminlink: 'mkdir -p /srv/homes/app2 && useradd -M -d /home/app2 -s /bin/sh app2 && chown app2: /srv/homes/app2 && ln -s /srv/homes/app2 /home/app2' });
+    const vars = ['-i', fleet.inventoryPath, '--limit', 'adminlink', '--var', 'ssh_user=app2', '--var', `authorized_key=${fleet.operatorPublicKey}`, '--output', 'json'];
+    const apply = await fleetfix(['apply', ...vars, '--yes']);
+    assert.equal(apply.code, 0, apply.stdout);
+    const made = await host('adminlink').sh('stat -c "%n %U %a" /srv/homes/app2/.ssh /srv/homes/app2/.ssh/authorized_keys');
+    assert.equal(made.stdout, '/srv/homes/app2/.ssh app2 700\n/srv/homes/app2/.ssh/authorized_keys app2 600\n');
+    const login = await fleet.sshLogin(host('adminlink'), 'echo in', { user: 'app2' });
+    assert.equal(login.stdout.trim(), 'in', login.stderr);
   });
 
   it('a neutered operator key (from=, restrict,command=) fails audit, and apply makes it log in', async () => {
