@@ -66,10 +66,16 @@ export function nameString(what: 'user' | 'group') {
   return lineString(`a ${what} name or numeric id`, (n) => (POSIX_NAME.test(n) ? undefined : `got ${JSON.stringify(n)}: only letters, digits, "_", "." and "-" (not first), and a trailing "$"`), 256);
 }
 
-/** A path on the host: absolute, or ~/... or ~user/... (the user's home as the host's passwd says). */
+/** Why `path` has a `.` or `..` component (which could name the directory above, or the path itself, under another name). */
+function dotComponent(path: string): string | undefined {
+  const dot = path.split('/').find((c) => c === '.' || c === '..');
+  return dot === undefined ? undefined : `got ${JSON.stringify(path)}: a "${dot}" component would make the path name another one; write the path it means`;
+}
+
+/** A path on the host: absolute, or ~/... or ~user/... (the user's home as the host's passwd says); no "." or ".." component. */
 export const hostPathString = lineString('an absolute path or one starting with ~ or ~user', (p) =>
-  p.startsWith('/') || /^~([a-z_][a-z0-9_.-]*\$?)?(\/.*)?$/i.test(p) ? undefined : `got ${JSON.stringify(p)}`,
+  p.startsWith('/') || /^~([a-z_][a-z0-9_.-]*\$?)?(\/.*)?$/i.test(p) ? dotComponent(p) : `got ${JSON.stringify(p)}`,
 );
 
-/** An absolute path on the host. */
-export const absolutePathString = lineString('an absolute path', (p) => (p.startsWith('/') ? undefined : `got ${JSON.stringify(p)}`));
+/** An absolute path on the host, with no "." or ".." component. */
+export const absolutePathString = lineString('an absolute path', (p) => (p.startsWith('/') ? dotComponent(p) : `got ${JSON.stringify(p)}`));

@@ -104,6 +104,11 @@ describe('hostile input: exit 1, the place and what was expected, no stack trace
     { name: 'a loop inside vars', args: () => [file('loop.yml', 'name: l\nvars: { a: "{{ b }}", b: "{{ a }}" }\nchecks:\n  - id: f\n    file: { path: "/tmp/{{ a }}" }\n')], error: () => `${join(work, 'loop.yml')}:2:12: vars.a: variables refer to each other in a loop: a -> b -> a` },
     { name: 'an alias to no anchor', args: () => [file('alias.yml', 'name: a\nvars: { a: *nope }\nchecks:\n  - id: l\n    listening: {}\n')], error: () => `${join(work, 'alias.yml')}:2:12: unknown alias *nope` },
     { name: 'a NUL in a value', args: () => [file('nul.yml', 'name: n\nchecks:\n  - id: f\n    file: { path: "/tmp/a\\0b" }\n')], error: () => `${join(work, 'nul.yml')}:4:19: a NUL character in a value` },
+    {
+      name: "a path whose {{ }} renders to a '..' component (the parent of a home)",
+      args: () => [file('dotdot.yml', 'name: d\nchecks:\n  - id: f\n    file: { path: "/home/{{ who }}/..", type: directory, owner: "{{ who }}" }\n'), '--var', 'who=deploy'],
+      error: () => `${join(work, 'dotdot.yml')}:4:19: checks[0].file.path: expected an absolute path or one starting with ~ or ~user; got "/home/deploy/..": a ".." component`,
+    },
     { name: 'a FIFO as the inventory', args: () => ['-i', fifo], error: () => `cannot read ${fifo}: expected a regular file, found a FIFO` },
     { name: 'a 50 MB playbook', args: () => [file('big.yml', `name: big\n# ${'x'.repeat(50 * 1024 * 1024)}\n`)], error: () => `cannot read ${join(work, 'big.yml')}: it is 52428813 bytes; expected at most 1048576 (1 MiB)` },
   ];
