@@ -25,7 +25,8 @@ export async function execBatch(transport: Transport, scripts: BatchScript[], op
       return `printf '\\n${marker}:begin:${i}\\n' >&2\n${run}\nprintf '\\n${marker}:end:${i}:%s\\n' "$ff_rc"\nprintf '\\n${marker}:end:${i}\\n' >&2;${onError}`;
     })
     .join('\n');
-  const result = await transport.exec(body, { timeoutMs: opts.timeoutMs });
+  // The batch ends here, explicitly: the shell reads its script from stdin, and nothing after it is ever run.
+  const result = await transport.exec(`${body}\nexit 0\n`, { timeoutMs: opts.timeoutMs });
   return splitBatch(result, marker, scripts.length, transport.capabilities.mergesStderr);
 }
 

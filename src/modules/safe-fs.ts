@@ -14,7 +14,10 @@ export const FILE_READ_LIMIT = 1024 * 1024;
  *   is DIR itself) and is writable by nobody but its owner; ff_dir_uid and ff_dir_gid are then its owner and the
  *   owner's primary group. Once entered, renaming DIR or its parents changes nothing for what follows.
  * - ff_as_owner CMD...: run CMD as the directory's owner (root only in a directory only root can write), so a link a
- *   user swaps in can only lead to what that user could already change.
+ *   user swaps in can only lead to what that user could already change. As a user, CMD gets /dev/null as stdin (never
+ *   the rest of root's script, which a user who can ptrace their own processes could read) and a session of its own
+ *   (setsid: no controlling terminal through which to type into root's console shell).
+ * - ff_as_owner_fed CMD...: the same, with the stdin it is given (a pipe of fleetfix's, never the script itself).
  * - ff_still NAME TYPE: refuse unless NAME is still a TYPE (file or directory), not a link, a file with one name.
  * - ff_give NAME [OWNER][:GROUP] TYPE: as root, give NAME to OWNER and/or GROUP without following a link (chown -h); in
  *   a directory a user can write, only to that user, and only where the kernel stops users linking files they do not own.
@@ -32,11 +35,13 @@ ff_enter() {
   ff_dir_gid=$(getent passwd "$ff_dir_uid" | cut -d: -f4)
   [ -n "$ff_dir_gid" ] || ff_refuse "$1 is owned by uid $ff_dir_uid, which has no passwd entry; not changing anything there"
 }
-ff_as_owner() {
+ff_as_owner_fed() {
   if [ "$ff_dir_uid" = 0 ]; then "$@"; return; fi
   command -v setpriv >/dev/null 2>&1 || ff_refuse "setpriv (util-linux) is needed to act as uid $ff_dir_uid in $PWD"
-  setpriv --reuid="$ff_dir_uid" --regid="$ff_dir_gid" --init-groups -- "$@"
+  command -v setsid >/dev/null 2>&1 || ff_refuse "setsid (util-linux) is needed to act as uid $ff_dir_uid in $PWD"
+  setpriv --reuid="$ff_dir_uid" --regid="$ff_dir_gid" --init-groups -- setsid -w "$@"
 }
+ff_as_owner() { ff_as_owner_fed "$@" </dev/null; }
 ff_still() {
   ff_st=$(stat -c '%F|%h' -- "$1" 2>/dev/null) || ff_st=absent
   case "$2|$ff_st" in
@@ -99,7 +104,7 @@ export function splitPath(path: string): { dir: string; name: string } {
 
 /** Shell lines (needing SAFE_FS_FNS and `set -e`) that, in a subshell, enter `dir` and replace `name` there with `content`. */
 export function replaceFileLines(dir: string, name: string, content: string, expectSha256: string | null, create: { mode: string; owner: string }): string {
-  return `( ff_enter ${shq(dir)}; printf '%s' ${shq(content)} | ff_as_owner sh -c ${shq(REPLACE_AS_OWNER)} sh ${shq(name)} ${shq(expectSha256 ?? 'absent')} ${shq(create.mode)} ${shq(create.owner)} )`;
+  return `( ff_enter ${shq(dir)}; printf '%s' ${shq(content)} | ff_as_owner_fed sh -c ${shq(REPLACE_AS_OWNER)} sh ${shq(name)} ${shq(expectSha256 ?? 'absent')} ${shq(create.mode)} ${shq(create.owner)} )`;
 }
 
 /** A script that enters `dir` and runs `body` there (body lines use the SAFE_FS_FNS functions on names in `dir`). */
@@ -110,10 +115,12 @@ export function inDirScript(dir: string, body: string[]): string {
 /**
  * A shell line that runs `script` (with `args`) as the user whose uid and primary gid are in shell variables
  * `uidVar` and `gidVar` (directly when that is root), as sshd reads a user's files: what a link the user made leads to
- * is read only if the user could read it anyway.
+ * is read only if the user could read it anyway. As a user, with /dev/null as stdin and in a session of its own, as
+ * ff_as_owner runs commands.
  */
 export function asUserLine(uidVar: string, gidVar: string, script: string, args: string[]): string {
   const run = `sh -c ${shq(script)} sh ${args.join(' ')}`;
   // As root, already who runs this: a subshell instead of one more sh.
-  return `if [ "$${uidVar}" = 0 ]; then (set -- ${args.join(' ')}; eval ${shq(script)}); elif command -v setpriv >/dev/null 2>&1; then setpriv --reuid="$${uidVar}" --regid="$${gidVar}" --init-groups -- ${run}; else echo 'error=setpriv (util-linux) is needed to read files as their user'; fi`;
+  return `if [ "$${uidVar}" = 0 ]; then (set -- ${args.join(' ')}; eval ${shq(script)}); elif command -v setpriv >/dev/null 2>&1 && command -v setsid >/dev/null 2>&1; then setpriv --reuid="$${uidVar}" --regid="$${gidVar}" --init-groups -- setsid -w ${run} </dev/null; else echo 'error=setpriv and setsid (util-linux) are needed to read files as their user'; fi`;
 }
+
