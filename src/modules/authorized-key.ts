@@ -38,7 +38,8 @@ const EXPAND_TOKENS = `awk 'BEGIN { s = ENVIRON["ff_pat"]; out = ""; while ((i =
  */
 function whereSshdLooks(p: Params): string {
   const blob = parseAuthorizedKey(p.key)!.blob;
-  const holds = asUserLine('ff_uid', 'ff_gid', 'grep -qF -- "$1" "$2" 2>/dev/null', [shq(blob), '"$ff_f"']);
+  // Bounded as the read of the file itself: a huge file, or one on a slow filesystem, is not searched whole.
+  const holds = asUserLine('ff_uid', 'ff_gid', 'head -c "$3" -- "$2" 2>/dev/null | grep -qF -- "$1"', [shq(blob), '"$ff_f"', String(FILE_READ_LIMIT)]);
   return `${effectiveValue(sshdEffective(judgedConnection(p)), 'authorizedkeysfile')}
 ff_akf=\${ff_v:-.ssh/authorized_keys}
 if [ "$ff_akf" = none ]; then echo 'akf_none=yes'; exit 0; fi
