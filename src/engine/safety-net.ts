@@ -11,20 +11,24 @@ const UNIT = 'fleetfix-safety-net';
  * Arms the net: refuses (exit 3) when one is already armed on the host; otherwise writes `restart` (run after every
  * recorded undo, e.g. sshd -t and a restart) and starts a timer, detached from this session (systemd-run where
  * systemd runs, else setsid), that after `seconds` runs the undo steps recorded so far, newest first, then `restart`,
- * and logs what it did to NET_LOG and syslog.
+ * and logs what it did to syslog and to NET_LOG (opened without following a link).
  */
 export function armScript(runId: string, seconds: number, restart: string[]): string {
   const fire = [
     '#!/bin/sh',
     `# fleetfix ${runId}: no confirmation came within ${seconds} s of the changes; undo them and restart sshd.`,
-    `exec >> ${NET_LOG} 2>&1`,
     `ff_say() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) fleetfix: $*"; logger -t fleetfix -p auth.warning -- "$*" 2>/dev/null || true; }`,
     // Fired and disarmed race for one claim: whichever makes the directory first acts, the other stands down.
     `mkdir ${NET_DIR}/claimed 2>/dev/null || exit 0`,
+    '{',
     `ff_say ${shq(`safety net of run ${runId} fired: no confirmation within ${seconds} s; rolling back`)}`,
     `for ff_undo in $(ls -1 ${NET_DIR}/undo.* 2>/dev/null | sort -r); do sh "$ff_undo" && ff_say "undone: $(head -n 1 "$ff_undo" | cut -c 3-)" || ff_say "undo failed: $(head -n 1 "$ff_undo" | cut -c 3-)"; done`,
     `sh ${NET_DIR}/restart && ff_say 'sshd restarted' || ff_say 'sshd restart failed'`,
     `rm -rf ${NET_DIR}`,
+    // Where a user can write the log's directory (Ubuntu's /var/log is root:syslog 0775), the log may have been swapped
+    // for a link or a FIFO: it is opened without following a link and without waiting; if it cannot be, the lines go
+    // to syslog only, and the undo goes on.
+    `} </dev/null 2>&1 | { dd of=${NET_LOG} oflag=append,nofollow,nonblock conv=notrunc status=none 2>/dev/null || cat >/dev/null; }`,
   ].join('\n');
   return [
     'set -eu',

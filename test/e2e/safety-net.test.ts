@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { createFleet, run as runCommand, type Fleet, type LabHost } from '../lab/fleet.js';
 import { fleetfix, hostResult } from './helpers.js';
+import { armScript } from '../../src/engine/safety-net.js';
 
 const BIN = fileURLToPath(new URL('../../bin/fleetfix.js', import.meta.url));
 /** Far longer than the moments between arming the net and the lockout landing (one round trip and a restart). */
@@ -84,7 +85,7 @@ async function sshGetsIn(h: LabHost, tries: number): Promise<boolean> {
 describe('the on-host safety net', { timeout: 600_000 }, () => {
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'fleetfix-net-'));
-    fleet = await createFleet({ hosts: [...Object.keys(LOCKOUTS), 'fine'] });
+    fleet = await createFleet({ hosts: [...Object.keys(LOCKOUTS), 'fine', 'loglink', 'logfifo'] });
     await fleet.setUp(Object.fromEntries(Object.entries(LOCKOUTS).map(([name, [fault]]) => [name, fault])));
   });
   after(async () => {
@@ -120,6 +121,23 @@ describe('the on-host safety net', { timeout: 600_000 }, () => {
       assert.equal(config.stdout.trim(), '0', 'nothing was changed');
     } finally {
       await h.sh(`rm -rf ${NET}`);
+    }
+  });
+
+  it("a log a user swapped for a link or a FIFO (a group-writable /var/log) is not followed, nor waited on: the net still undoes", async () => {
+    // Ubuntu's /var/log is root:syslog 0775: here deploy is that group's member, and plants the log.
+    const planted = { loglink: 'ln -s /etc/ff-planted /var/log/fleetfix.log', logfifo: 'mkfifo /var/log/fleetfix.log' };
+    await fleet.setUp(Object.fromEntries(Object.entries(planted).map(([name, plant]) => [name, `chown root:deploy /var/log && chmod 0775 /var/log && setpriv --reuid=deploy --regid=deploy --init-groups -- ${plant}`])));
+    for (const name of Object.keys(planted)) {
+      const h = host(name);
+      // A net with nothing to undo, whose "restart" leaves a mark: it fires after 1 s.
+      const armed = await h.sh(armScript(`e2e-${name}`, 1, ['touch /run/ff-restarted']));
+      assert.equal(armed.code, 0, armed.stderr);
+      // Bounded: 60 x 0.5 s. A net that waited on the FIFO would never get this far.
+      const fired = await h.sh(`for i in $(seq 60); do [ -e /run/ff-restarted ] && [ ! -e ${NET} ] && exit 0; sleep 0.5; done; exit 1`);
+      assert.equal(fired.code, 0, `${name}: the net did not run to its end`);
+      const after = await h.sh('stat -c "%F %U" /var/log/fleetfix.log; [ -e /etc/ff-planted ] && echo written-through || true');
+      assert.equal(after.stdout, name === 'loglink' ? 'symbolic link deploy\n' : 'fifo deploy\n', `${name}: ${after.stdout}`);
     }
   });
 });
