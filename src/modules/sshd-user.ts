@@ -20,7 +20,11 @@ const params = z.strictObject({
   ...connectionParams.shape,
   /** The operator's public key: its type must be accepted and it must not be revoked. */
   key: z.preprocess((v) => (v === '' ? undefined : v), lineString('one OpenSSH public key line', keyLineProblem, 16384).optional()),
-  /** Let the user in where AllowUsers/DenyUsers/AllowGroups/DenyGroups or PermitRootLogin keep them out (edits sshd_config). */
+  /**
+   * Let the user in where AllowUsers/DenyUsers/AllowGroups/DenyGroups or PermitRootLogin keep them out (edits
+   * sshd_config). AllowGroups gets a group only the user is in, never a shared one; a change to a group list says
+   * who else it lets in.
+   */
   let_in: boolLike.optional(),
 });
 type Params = z.output<typeof params>;
@@ -42,6 +46,8 @@ export function userPatternMatches(pattern: string, c: Connection): boolean {
 
 const WILDCARD = /[*?!@]/;
 
+/** The most members listed of one group: enough to name who else a change lets in, bounded on a huge directory. */
+const MEMBERS_LISTED = 20;
 
 /**
  * The account as sshd's allowed_user() sees it (uid, shell, locked, expiry; `user=absent`), and whether the key is
@@ -67,9 +73,32 @@ if [ -n "$ff_rk" ] && [ "$ff_rk" != none ]; then
     ${key ? `ff_t=$(mktemp); printf '%s\\n' ${shq(`${key.type} ${key.blob}`)} > "$ff_t"; if ssh-keygen -Q -f "$ff_rk" "$ff_t" >/dev/null 2>&1; then echo 'revoked=no'; else echo 'revoked=yes'; fi; rm -f -- "$ff_t"` : ':'}
   else ${key ? `if head -c ${FILE_READ_LIMIT} -- "$ff_rk" | grep -qF -- ${shq(key.blob)}; then echo 'revoked=yes'; else echo 'revoked=no'; fi` : ':'}
   fi
-fi`;
+fi
+${p.let_in === true ? groupMembers(p) : ''}`;
   },
 });
+
+/**
+ * Shell lines that print, where sshd -T has AllowGroups or DenyGroups, the members of each of the user's groups as
+ * sshd counts them (getgrouplist: the names in the group's line, and every account whose primary group it is):
+ * `group_member=GROUP:NAME`, at most MEMBERS_LISTED a group, then `group_more=GROUP` where there are more.
+ */
+function groupMembers(p: Params): string {
+  const effective = sshdEffective(judgedConnection(p));
+  return `${effectiveValue(effective, 'allowgroups')}; ff_gv=$ff_v
+${effectiveValue(effective, 'denygroups')}
+ff_groups=$(id -Gn ${shq(p.user)} 2>/dev/null)
+if [ -n "$ff_gv$ff_v" ] && [ -n "$ff_groups" ]; then
+  set -f; { getent group -- $ff_groups; echo; getent passwd; } 2>/dev/null | awk -F: -v max=${MEMBERS_LISTED} '
+    function add(group, name) {
+      if (name == "" || seen[group, name]++) return
+      if (++listed[group] <= max) print "group_member=" group ":" name; else if (listed[group] == max + 1) print "group_more=" group
+    }
+    !passwd && $0 == "" { passwd = 1; next }
+    !passwd { gid[$3] = $1; n = split($4, names, ","); for (i = 1; i <= n; i++) add($1, names[i]); next }
+    $4 in gid { add(gid[$4], $1) }'; set +f
+fi`;
+}
 
 export const sshdUserModule = defineModule({
   name: 'sshd_user',
@@ -112,8 +141,10 @@ export const sshdUserModule = defineModule({
       else findings.push(`the password of ${p.user} is locked; with UsePAM yes, key logins still work`);
     }
 
-    // AllowUsers / DenyUsers / DenyGroups / AllowGroups, in allowed_user()'s order. Their lines accumulate.
-    const listRule = (keyword: string, deny: boolean, hit: (pattern: string) => boolean, what: string, add?: string) => {
+    // AllowUsers / DenyUsers / DenyGroups / AllowGroups, in allowed_user()'s order. Their lines accumulate; a user
+    // must pass each list set (AllowUsers and AllowGroups both, where both are). A group named in a fix lets in every
+    // member, which the fix says: `note` gives that for the names added or removed.
+    const listRule = (keyword: string, deny: boolean, hit: (pattern: string) => boolean, what: string, fix: { add?: string; noAdd?: string; note?: (names: string[]) => string } = {}) => {
       const values = (eff.get(keyword) ?? []).flatMap((v) => v.split(/\s+/)).filter(Boolean);
       const hits = values.filter(hit);
       if (deny ? hits.length === 0 : values.length === 0 || hits.length > 0) return;
@@ -126,18 +157,26 @@ export const sshdUserModule = defineModule({
           const kept = d.args.filter((a) => !hits.includes(a));
           if (kept.length !== d.args.length) lineEdits.push({ file: d.file, index: d.index, lines: kept.length ? [`${keywordName(keyword)} ${kept.join(' ')}`] : [] });
         }
-        return fixes.push(`remove ${hits.join(' ')} from ${keywordName(keyword)}`);
+        return fixes.push(`remove ${hits.join(' ')} from ${keywordName(keyword)}${fix.note?.(hits) ?? ''}`);
       }
       const problem = `${keywordName(keyword)} ${values.join(' ')} does not let ${what} in`;
-      if (!letIn || !lines[0] || !add) return refusals.push(`${problem}${!letIn ? unlessLetIn : ''}`);
-      lineEdits.push({ file: lines[0].file, index: lines[0].index, lines: [`${keywordName(keyword)} ${[...lines[0].args, add].join(' ')}`] });
-      return fixes.push(`add ${add} to ${keywordName(keyword)}${lines[0].match ? ` in Match ${lines[0].match.join(' ')}` : ''}`);
+      if (!letIn || !lines[0] || !fix.add) return refusals.push(`${problem}${!letIn ? unlessLetIn : fix.noAdd ? `: ${fix.noAdd}` : ''}`);
+      lineEdits.push({ file: lines[0].file, index: lines[0].index, lines: [`${keywordName(keyword)} ${[...lines[0].args, fix.add].join(' ')}`] });
+      return fixes.push(`add ${fix.add} to ${keywordName(keyword)}${lines[0].match ? ` in Match ${lines[0].match.join(' ')}` : ''}${fix.note?.([fix.add]) ?? ''}`);
     };
     const groups = conn.groups ?? [];
+    const othersIn = otherMembers(r, p.user);
+    const privateGroup = groups.find((g) => isAlone(othersIn(g)));
+    const alsoLetsIn = (names: string[]) => {
+      const others = names.map(othersIn);
+      if (others.every(isAlone)) return ` (${names.length === 1 ? 'a group' : 'groups'} only ${p.user} is in)`;
+      return ` (also lets in: ${describeOthers({ names: [...new Set(others.flatMap((o) => o.names))], all: others.every((o) => o.all) })})`;
+    };
+    const noPrivateGroup = `no group holds ${p.user} alone (${groups.map((g) => `${g} also holds ${describeOthers(othersIn(g))}`).join('; ')}); create a group for ${p.user} alone (groupadd, then usermod -aG) and add it to AllowGroups, or add ${p.user} to an AllowGroups group by hand`;
     listRule('denyusers', true, (pat) => userPatternMatches(pat, conn), p.user);
-    listRule('allowusers', false, (pat) => userPatternMatches(pat, conn), p.user, p.user);
-    listRule('denygroups', true, (pat) => groups.some((g) => wildcard(g, pat)), `${p.user} (groups ${groups.join(' ')})`);
-    listRule('allowgroups', false, (pat) => groups.some((g) => wildcard(g, pat)), `${p.user} (groups ${groups.join(' ')})`, groups[0]);
+    listRule('allowusers', false, (pat) => userPatternMatches(pat, conn), p.user, { add: p.user });
+    listRule('denygroups', true, (pat) => groups.some((g) => wildcard(g, pat)), `${p.user} (groups ${groups.join(' ')})`, { note: alsoLetsIn });
+    listRule('allowgroups', false, (pat) => groups.some((g) => wildcard(g, pat)), `${p.user} (groups ${groups.join(' ')})`, { add: privateGroup, noAdd: noPrivateGroup, note: alsoLetsIn });
 
     // Root.
     const prl = one('permitrootlogin');
@@ -174,6 +213,41 @@ export const sshdUserModule = defineModule({
     return { ok: false, message: `for ${who}: ${fixes.join('; ')}`, changes: [editChange(files, edited, `for ${who}: ${fixes.join('; ')}`)], findings: findings.length ? findings : undefined };
   },
 });
+
+/** A group's members besides the user, as the host listed them; `all` where that is every one of them. */
+interface OtherMembers {
+  names: string[];
+  all: boolean;
+}
+
+/**
+ * The other members of each of `user`'s groups, from the group_member and group_more records. A list is not all of
+ * them where it was cut short, or where it lacks the user (a directory that getent passwd does not enumerate).
+ */
+function otherMembers(r: Map<string, string[]>, user: string): (group: string) => OtherMembers {
+  const listed = new Map<string, string[]>();
+  for (const record of r.get('group_member') ?? []) {
+    const colon = record.indexOf(':');
+    const group = record.slice(0, colon);
+    listed.set(group, [...(listed.get(group) ?? []), record.slice(colon + 1)]);
+  }
+  const cut = new Set(r.get('group_more'));
+  return (group) => {
+    const names = listed.get(group) ?? [];
+    return { names: names.filter((n) => n !== user), all: names.includes(user) && !cut.has(group) };
+  };
+}
+
+/** A group that holds the user and nobody else: naming it lets in no one more. */
+function isAlone(o: OtherMembers): boolean {
+  return o.all && o.names.length === 0;
+}
+
+/** The other members in a message: "alice, bob", "alice, bob and more", "nobody else". */
+function describeOthers(o: OtherMembers): string {
+  if (o.all) return o.names.join(', ') || 'nobody else';
+  return o.names.length ? `${o.names.join(', ')} and more` : 'members fleetfix could not list';
+}
 
 const NAMES: Record<string, string> = { allowusers: 'AllowUsers', denyusers: 'DenyUsers', allowgroups: 'AllowGroups', denygroups: 'DenyGroups' };
 

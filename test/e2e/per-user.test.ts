@@ -25,8 +25,15 @@ const FAULTS: Record<string, Fault> = {
   'match-addr': { script: conf('Match Address 198.18.0.0/15 User *,!root\n  PubkeyAuthentication no'), cause: /for deploy from 198\.18\.\d+\.1 .*PubkeyAuthentication no -> yes/, fixable: true },
   'allow-users': { script: `sed -i '1i AllowUsers root' /etc/ssh/sshd_config && ${restart}`, cause: /add deploy to AllowUsers/, fixable: true },
   'deny-users': { script: `sed -i '1i DenyUsers nobody deploy' /etc/ssh/sshd_config && ${restart}`, cause: /remove deploy from DenyUsers/, fixable: true },
-  'allow-groups': { script: `sed -i '1i AllowGroups root' /etc/ssh/sshd_config && ${restart}`, cause: /add deploy to AllowGroups/, fixable: true },
-  'deny-groups': { script: conf('Match User deploy\n  DenyGroups deploy'), cause: /remove deploy from DenyGroups/, fixable: true },
+  'allow-groups': { script: `sed -i '1i AllowGroups root' /etc/ssh/sshd_config && ${restart}`, cause: /add deploy to AllowGroups \(a group only deploy is in\)/, fixable: true },
+  // deploy's primary group is users, which alice has too; deploy-own holds deploy alone.
+  'allow-groups-shared': {
+    script: `groupadd deploy-own && useradd -M -g users alice && usermod -g users -aG deploy-own deploy && sed -i '1i AllowGroups root' /etc/ssh/sshd_config && ${restart}`,
+    cause: /add deploy-own to AllowGroups \(a group only deploy is in\)/,
+    fixable: true,
+  },
+  'deny-groups': { script: conf('Match User deploy\n  DenyGroups deploy'), cause: /remove deploy from DenyGroups \(a group only deploy is in\)/, fixable: true },
+  'deny-groups-shared': { script: `useradd -M -g users alice && usermod -aG users deploy && ${conf('DenyGroups users')}`, cause: /remove users from DenyGroups \(also lets in: alice\)/, fixable: true },
   'key-type': { script: conf('Match User deploy\n  PubkeyAcceptedAlgorithms rsa-sha2-512,rsa-sha2-256'), cause: /PubkeyAcceptedAlgorithms: add ssh-ed25519/, fixable: true },
   'keys-file': {
     script: `install -d -m 0755 /etc/ssh/authorized_keys && ${conf('Match User deploy\n  AuthorizedKeysFile /etc/ssh/authorized_keys/%u')}`,
@@ -94,6 +101,12 @@ describe('per-user faults: judged and proven as the user', { timeout: 900_000 },
         assert.match(said(run, n), FAULTS[n]!.cause, n);
       }
     }
+  });
+
+  it("a shared primary group is not added to AllowGroups: deploy's own group is", async () => {
+    const host = fleet.hosts.find((x) => x.name === 'allow-groups-shared')!;
+    const allowGroups = await host.sh("grep -i '^AllowGroups' /etc/ssh/sshd_config");
+    assert.equal(allowGroups.stdout.trim(), 'AllowGroups root deploy-own');
   });
 
   it('a second apply changes nothing on the fixed hosts', async () => {
