@@ -3,7 +3,7 @@
 // fault after it is fixed, and the other checks judge the state.
 import { z } from 'zod';
 import { absolutePathString, intLike } from '../config/fields.js';
-import { LOG_KEYWORDS, scanLog } from '../facts/auth-log.js';
+import { LOG_KEYWORDS, scanJournal, scanLogFile } from '../facts/auth-log.js';
 import { first, parseRecords } from '../facts/records.js';
 import { NET_LOG, recentNetLines } from '../facts/safety-net-log.js';
 import { shq } from '../util/shell.js';
@@ -15,6 +15,9 @@ const params = z.strictObject({
   lines: intLike(10, 100000).optional(),
 });
 type Params = z.output<typeof params>;
+
+/** How many of a log's last lines are scanned, by default. */
+const DEFAULT_LINES = 2000;
 
 /** The longest log line that travels: sshd's own lines are far shorter, a user's crafted one need not be. */
 const MAX_LINE = 2000;
@@ -33,22 +36,24 @@ function linesKept(key: string, keywords?: string[]): string {
 const logScanLinesFact = defineFact<Params>({
   name: 'log_scan.lines',
   script(p) {
-    const n = p.lines ?? 2000;
+    const n = p.lines ?? DEFAULT_LINES;
     const files = (p.files ?? ['/var/log/auth.log', '/var/log/secure']).map(shq).join(' ');
-    // Of the last n lines, only those that can matter to scanLog travel, each cut to a length a log line has.
-    const keep = linesKept('log', LOG_KEYWORDS);
-    // Without a log file, the journal of sshd's units (the service, its socket and per-connection instances) since
-    // the one running started: a socket-activated sshd's refusals are logged by the service the socket started.
+    // Of a log file's last n lines (the window of its findings: see scanLogFile), only those that can matter travel,
+    // each cut to a length a log line has. Without a log file, the journal of sshd's units (the service, its socket
+    // and per-connection instances) since the one running started: a socket-activated sshd's refusals are logged by
+    // the service the socket started. Its records as JSON, with the sender's PID and name as the journal recorded
+    // them, and the listener's PID (the service's main process), so that only the listener itself marks a restart.
     // What the safety net logged (its lines name their time; the plan keeps the recent ones).
     const net = `if [ -r ${NET_LOG} ]; then printf 'now=%s\\n' "$(date -u +%s)"; tail -n 50 ${NET_LOG} | ${linesKept('net')}; fi`;
     return `${net}
-for f in ${files}; do if [ -r "$f" ]; then printf 'source=%s\\n' "$f"; tail -n ${n} "$f" | ${keep}; exit 0; fi; done
+for f in ${files}; do if [ -r "$f" ]; then printf 'source=%s\\n' "$f"; tail -n ${n} "$f" | ${linesKept('log', LOG_KEYWORDS)}; exit 0; fi; done
 if command -v journalctl >/dev/null 2>&1; then
   ff_since=; for ff_u in ssh.socket sshd.socket ssh.service sshd.service; do
     if [ "$(systemctl is-active "$ff_u" 2>/dev/null)" = active ]; then ff_since=$(systemctl show --timestamp=unix -P ActiveEnterTimestamp "$ff_u" 2>/dev/null); echo "since=$ff_u"; break; fi
   done
+  for ff_p in $(systemctl show -P MainPID ssh.service sshd.service 2>/dev/null); do echo "listener=$ff_p"; done
   echo source=journal
-  journalctl -u ssh.service -u sshd.service -u ssh.socket -u sshd.socket -u 'ssh@*.service' -u 'sshd@*.service' \${ff_since:+--since "$ff_since"} -n ${n} --no-pager -o cat 2>/dev/null | ${keep}
+  journalctl -u ssh.service -u sshd.service -u ssh.socket -u sshd.socket -u 'ssh@*.service' -u 'sshd@*.service' \${ff_since:+--since "$ff_since"} -n ${n} --no-pager -o json --output-fields=MESSAGE,_PID,_COMM 2>/dev/null | ${linesKept('journal', LOG_KEYWORDS)}
 fi; true`;
   },
 });
@@ -58,15 +63,19 @@ export const logScanModule = defineModule({
   summary: 'check only: recent sshd log lines matched against known causes, reported as findings',
   params,
   facts: (p: Params) => ({ log: logScanLinesFact(p) }),
-  plan(_p: Params, facts): CheckPlan {
+  plan(p: Params, facts): CheckPlan {
     const r = parseRecords(facts.log!.stdout);
     const source = first(r, 'source');
     const net = recentNetLines(r.get('net') ?? [], Number(first(r, 'now'))).map((line) => `safety-net: ${line}`);
     const netNote = net.length ? `; fleetfix's safety net undid changes here lately (${NET_LOG})` : '';
     if (!source) return { ok: true, message: `no sshd log found to scan${netNote}`, changes: [], findings: net.length ? net : undefined };
-    const findings = [...net, ...scanLog(r.get('log') ?? []).map((f) => `${f.cause}: ${f.line}`)];
-    const since = `since ${first(r, 'since') ?? 'sshd'} started`;
-    if (findings.length === 0) return { ok: true, message: `${source}: nothing of note ${since}`, changes: [] };
-    return { ok: true, message: `${source}: ${findings.length - net.length} finding${findings.length - net.length === 1 ? '' : 's'} ${since}${netNote}`, changes: [], findings };
+    // A file's restarts may be forged (see scanLogFile): its findings are of its last lines, some perhaps older.
+    const journal = source === 'journal';
+    const found = journal ? scanJournal(r.get('journal') ?? [], r.get('listener') ?? []) : scanLogFile(r.get('log') ?? []);
+    const findings = [...net, ...found.map((f) => `${f.cause}: ${f.line}`)];
+    const window = journal ? `since ${first(r, 'since') ?? 'sshd'} started` : `in its last ${p.lines ?? DEFAULT_LINES} lines`;
+    if (findings.length === 0) return { ok: true, message: `${source}: nothing of note ${window}`, changes: [] };
+    const older = journal || found.length === 0 ? '' : ', perhaps from before sshd last started';
+    return { ok: true, message: `${source}: ${found.length} finding${found.length === 1 ? '' : 's'} ${window}${older}${netNote}`, changes: [], findings };
   },
 });
