@@ -3,9 +3,10 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
-import { hostNameProblem, configError, type Where } from './ansible-inventory.js';
+import { addressProblem } from './address.js';
+import { configError, type Where } from './ansible-inventory.js';
 import { shlexSplit, TextError } from './ansible-text.js';
-import { controlCharIn, nameString, type SecretRef } from './fields.js';
+import { controlCharIn, localPathString, nameString, type SecretRef } from './fields.js';
 import type { HostSettings } from './inventory-schema.js';
 import { expandHome } from '../util/paths.js';
 
@@ -109,8 +110,8 @@ function text(key: string, value: unknown, at: Where): string {
 
 function hostName(key: string, value: unknown, at: Where): string {
   const v = text(key, value, at);
-  const problem = hostNameProblem(v);
-  if (problem) throw configError(at, `${key}: ${problem}, got ${JSON.stringify(v)}`);
+  const problem = addressProblem(v);
+  if (problem) throw configError(at, `${key}: ${problem}`);
   return v;
 }
 
@@ -141,6 +142,8 @@ function localPath(key: string, value: unknown, at: Where): string {
   const v = text(key, value, at);
   const control = controlCharIn(v);
   if (v === '' || control) throw configError(at, `${key}: expected a path on one line; ${control ? `found ${control}` : 'got an empty string'}`);
+  const problem = localPathString.safeParse(v).error?.issues[0]?.message;
+  if (problem) throw configError(at, `${key}: ${problem}`);
   const expanded = expandHome(v);
   return isAbsolute(expanded) ? expanded : resolve(expanded);
 }
@@ -235,7 +238,7 @@ export function jumpSpec(spec: string | undefined, fail: (msg: string) => Error)
   const m = /^(?:ssh:\/\/)?(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(spec);
   if (!m) throw fail(`jump host ${JSON.stringify(spec)}: expected [user@]host[:port]`);
   const address = m[2]!.replace(/^\[|\]$/g, '');
-  const problem = hostNameProblem(address);
+  const problem = addressProblem(address);
   if (problem) throw fail(`jump host ${JSON.stringify(spec)}: ${problem}`);
   const jump: JumpSettings = { address };
   if (m[1] !== undefined) {

@@ -105,8 +105,11 @@ const HOSTNAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*\\.?$`);
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6 = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$/;
 
-/** A DNS name (labels of letters, digits, "_" and "-") or an IPv4 or IPv6 address; undefined when `text` is one. */
-export function hostNameProblem(text: string): string | undefined {
+/**
+ * An Ansible host's name: a DNS name (labels of letters, digits, "_" and "-") or an IPv4 or IPv6 address, as Ansible
+ * names hosts; undefined when `text` is one. A name that is also the host's address is checked as one (address.ts).
+ */
+function hostNameProblem(text: string): string | undefined {
   const control = controlCharIn(text);
   if (control) return `found ${control}; expected a host name or address`;
   if (text.length > 253) return `expected a host name or address of at most 253 characters, got ${text.length}`;

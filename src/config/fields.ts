@@ -77,5 +77,12 @@ export const hostPathString = lineString('an absolute path or one starting with 
   p.startsWith('/') || /^~([a-z_][a-z0-9_.-]*\$?)?(\/.*)?$/i.test(p) ? dotComponent(p) : `got ${JSON.stringify(p)}`,
 );
 
+/**
+ * A path on this machine, from an inventory (a key, a known_hosts file): one line, no ".." component. fleetfix
+ * resolves ".." as text, while ssh and the system follow a link in the path first, so the two could read different
+ * files; a relative path is relative to the inventory's folder.
+ */
+export const localPathString = lineString('a path on this machine', (p) => (p.split('/').includes('..') ? `got ${JSON.stringify(p)}: a ".." component, which fleetfix would resolve as text and ssh through any link before it, so the two could read different files; write the path without it` : undefined));
+
 /** An absolute path on the host, with no "." or ".." component. */
 export const absolutePathString = lineString('an absolute path', (p) => (p.startsWith('/') ? dotComponent(p) : `got ${JSON.stringify(p)}`));

@@ -2,12 +2,16 @@
 import { accessSync, closeSync, constants, existsSync, openSync, readSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, extname } from 'node:path';
+import { addressProblem } from './address.js';
 import { ansibleConnection, type JumpSettings } from './ansible-connection.js';
 import { configError, parseAnsibleIni, parseAnsibleYaml, resolveAnsible, runInventoryScript, type AnsibleData, type Where } from './ansible-inventory.js';
 import { ConfigError, ConfigErrors, type SourcePosition } from './errors.js';
+import { controlCharIn } from './fields.js';
+import { lookAlikeHostNames, type NameWhere } from './host-names.js';
 import { inventorySchema, type ConsoleSettings, type FallbackSettings, type HostSettings } from './inventory-schema.js';
 import { resolveSecret } from './secrets.js';
 import { parseWith } from './validate.js';
+import { ambiguousNumbers } from './yaml-limits.js';
 import { readRegularFile, YamlSource, type ValuePath } from './yaml-source.js';
 import { expandHome, resolveFrom } from '../util/paths.js';
 import { DEFAULT_MAX_OUTPUT_MIB } from '../transport/output-cap.js';
@@ -76,6 +80,8 @@ export interface Inventory {
   file?: string;
   hosts: HostSpec[];
   groups: Map<string, string[]>;
+  /** Where a host's name is written, for an error that names two hosts. */
+  whereIs?: (name: string) => NameWhere;
 }
 
 const DEFAULT_IDENTITIES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'];
@@ -84,6 +90,14 @@ const DEFAULT_IDENTITIES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_r
 export function localInventory(): Inventory {
   const base = resolveHost('localhost', { transport: 'local' }, [], process.cwd(), 'localhost');
   return { hosts: [base], groups: new Map() };
+}
+
+/** The inventory `file` names (this machine's without one), refused when two of its host names look alike. */
+export async function loadCheckedInventory(file: string | undefined): Promise<Inventory> {
+  const inventory = file ? loadInventory(file) : localInventory();
+  const problems = await lookAlikeHostNames(inventory.hosts.map((h) => h.name), inventory.whereIs ?? (() => inventory.file ?? 'the inventory'));
+  if (problems.length > 0) throw new ConfigErrors(problems);
+  return inventory;
 }
 
 /** Room for tens of thousands of hosts; a larger file is refused before it is parsed. */
@@ -106,6 +120,8 @@ export function loadInventory(file: string): Inventory {
   const ext = extname(file).toLowerCase();
   if (ext === '.ini' || ext === '.cfg' || (ext !== '.yml' && ext !== '.yaml' && ext !== '.json' && looksLikeIni(text))) return ansibleInventory(parseAnsibleIni(file, text));
   const source = YamlSource.fromText(file, text);
+  const numbers = ambiguousNumbers(source.doc);
+  if (numbers.length > 0) throw new ConfigErrors(numbers.map((p) => new ConfigError(p.message, source.offsetPosition(p.offset))));
   const raw = source.value();
   if (raw !== null && typeof raw === 'object' && !Array.isArray(raw) && !isFleetfixShape(raw as Record<string, unknown>)) return ansibleInventory(parseAnsibleYaml(source, raw));
   return loadFleetfixInventory(file, source, raw);
@@ -187,15 +203,18 @@ function loadFleetfixInventory(file: string, source: YamlSource, raw: unknown): 
       const i = layers.map((layer) => layer.vars !== undefined && Object.hasOwn(layer.vars, v)).lastIndexOf(true);
       return i < 0 ? undefined : source.position([...layerPaths[i]!, 'vars', v]);
     };
+    let spec: HostSpec;
     try {
-      const spec = resolveHost(name, merged, memberOf.get(name)!, baseDir, file);
-      return { ...spec, varPosition, sshConfig: spec.transport === 'ssh' ? { query: merged.address ?? name, open: openFields(merged) } : undefined };
+      spec = resolveHost(name, merged, memberOf.get(name)!, baseDir, file);
     } catch (err) {
       if (err instanceof ConfigError && !err.position) throw source.error(['hosts', name], err.message, { key: true });
       throw err;
     }
+    const problem = spec.transport === 'ssh' && merged.address === undefined ? addressProblem(name) : undefined;
+    if (problem) throw source.error(['hosts', name], `host ${JSON.stringify(name)} has no "address:", so fleetfix connects to its name: ${problem}`, { key: true });
+    return { ...spec, varPosition, sshConfig: spec.transport === 'ssh' ? { query: merged.address ?? name, open: openFields(merged) } : undefined };
   });
-  return { file, hosts, groups };
+  return { file, hosts, groups, whereIs: (name) => source.position(['hosts', name], { key: true }) };
 }
 
 /** What the merged settings leave for ssh_config to fill. */
@@ -227,6 +246,8 @@ export function ansibleInventory(data: AnsibleData): Inventory {
       if (err instanceof ConfigError && !err.position) throw configError(/ password: /.test(err.message) && passwordVar ? where(passwordVar) : host.where, err.message);
       throw err;
     }
+    const problem = spec.transport === 'ssh' && settings.address === undefined ? addressProblem(host.name) : undefined;
+    if (problem) throw configError(host.where, `host ${JSON.stringify(host.name)} has no ansible_host, so fleetfix connects to its name: ${problem}`);
     if (jump) spec.ssh.jump = { address: jump.address, port: jump.port ?? 22, user: jump.user ?? spec.ssh.user, identities: spec.ssh.identities };
     const varPosition = (v: string) => {
       const w = varWhere.get(v);
@@ -236,7 +257,7 @@ export function ansibleInventory(data: AnsibleData): Inventory {
   });
   const groups = new Map<string, string[]>();
   for (const [name, members] of groupHosts) groups.set(name, members);
-  return { file: data.file, hosts, groups };
+  return { file: data.file, hosts, groups, whereIs: (name) => data.hosts.get(name)?.where ?? data.file };
 }
 
 export function resolveHost(name: string, s: HostSettings, groups: string[], baseDir: string, where: string): HostSpec {
@@ -313,9 +334,17 @@ function resolveConsole(c: ConsoleSettings, user: string, what: string, baseDir:
     command: c.command,
     pty: c.pty ?? false,
     user: c.user ?? user,
-    password: c.password ? resolveSecret(c.password, `${what} console password`, baseDir) : undefined,
+    password: c.password ? consolePassword(c.password, what, baseDir) : undefined,
     promptTimeoutMs: (c.prompt_timeout ?? 15) * 1000,
   };
+}
+
+/** The console types its password at the prompt and presses Enter: a password with a line break would type a command. */
+function consolePassword(ref: NonNullable<ConsoleSettings['password']>, what: string, baseDir: string): string {
+  const password = resolveSecret(ref, `${what} console password`, baseDir);
+  const control = controlCharIn(password);
+  if (control) throw new ConfigError(`${what}: the console password has ${control}; the console types it at the prompt and presses Enter, so it must be one line without control characters (its value is not shown)`);
+  return password;
 }
 
 function deepMerge<T>(base: T, over: T): T {

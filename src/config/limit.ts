@@ -42,6 +42,16 @@ function matcher(expr: string): (name: string) => boolean {
 
 const SUBSCRIPT = /^(.+)\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*))\]$/;
 
+/** Ansible's words for the subscript [x-y], which it reads as [x:y] with a warning: the form was removed. */
+const REMOVED_RANGE = 'use [x:y] inclusive subscripts instead of [x-y], which has been removed';
+
+/** The removed range subscript in `term` ("web[1-2]"), said as Ansible says it; undefined when it has none. */
+function removedRange(term: string): string | undefined {
+  const m = term.startsWith('~') ? null : SUBSCRIPT.exec(term);
+  if (m?.[4] !== '-') return undefined;
+  return `"${term}": ${REMOVED_RANGE}; it is read as "${m[1]}[${m[3]}:${m[5]}]", hosts ${m[3]} to ${m[5] || 'the last'} of "${m[1]}" (counted from 0), not as a glob`;
+}
+
 /** The hosts `term` (without its & or !) names, in inventory order; throws when it names nothing. */
 function matchTerm(inventory: Inventory, term: string, byName: Map<string, HostSpec>): HostSpec[] {
   if (byName.has(term)) return [byName.get(term)!];
@@ -75,7 +85,11 @@ function matchTerm(inventory: Inventory, term: string, byName: Map<string, HostS
   return found;
 }
 
-export function limitHosts(inventory: Inventory, pattern: string | undefined): HostSpec[] {
+/**
+ * The hosts `pattern` selects, in inventory order. A term that matches nothing is an error; `warn` hears of a term
+ * that works but is written in a removed form (as Ansible warns of it).
+ */
+export function limitHosts(inventory: Inventory, pattern: string | undefined, warn: (message: string) => void = () => {}): HostSpec[] {
   if (!pattern) return inventory.hosts;
   const terms = splitPattern(pattern);
   if (terms.length === 0) throw new ConfigError(`--limit "${pattern}": no pattern in it (${SUPPORTED})`);
@@ -99,7 +113,12 @@ export function limitHosts(inventory: Inventory, pattern: string | undefined): H
   const included = plain.length === 0 ? new Set(inventory.hosts) : new Set(plain.flatMap((t) => [...tryTerm(t)]));
   const intersections = ands.map(tryTerm);
   const exclusions = nots.map(tryTerm);
-  if (unmatched.length) throw new ConfigError(`--limit: no host or group matches ${unmatched.map((t) => `"${t}"`).join(', ')} (${SUPPORTED})`);
+  const ranges = unmatched.map(removedRange).filter((r) => r !== undefined);
+  if (unmatched.length) throw new ConfigError(`--limit: no host or group matches ${unmatched.map((t) => `"${t}"`).join(', ')} (${SUPPORTED})${ranges.map((r) => `; ${r}`).join('')}`);
+  for (const t of [...plain, ...ands, ...nots]) {
+    const range = removedRange(t);
+    if (range) warn(`--limit ${range}`);
+  }
   const selected = inventory.hosts.filter((h) => included.has(h) && intersections.every((s) => s.has(h)) && !exclusions.some((s) => s.has(h)));
   if (selected.length === 0) throw new ConfigError(`--limit "${pattern}" leaves no hosts`);
   return selected;

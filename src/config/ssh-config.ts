@@ -8,10 +8,10 @@ import { isIPv4 } from 'node:net';
 import { homedir, hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import pLimit from 'p-limit';
-import { hostNameProblem } from './ansible-inventory.js';
+import { addressProblem } from './address.js';
 import { jumpSpec } from './ansible-connection.js';
 import { ConfigError } from './errors.js';
-import { nameString } from './fields.js';
+import { localPathString, nameString } from './fields.js';
 import { mayVaryByHost } from './ssh-config-scan.js';
 import type { HostSpec, JumpSpec } from './inventory.js';
 
@@ -168,8 +168,8 @@ export function applyOptions(host: HostSpec, opts: SshOptions): HostSpec {
   if (open.has('address')) {
     const name = one('hostname');
     if (name && name !== host.address) {
-      const problem = hostNameProblem(name);
-      if (problem) throw new ConfigError(`${what}: HostName ${JSON.stringify(name)}: ${problem}`);
+      const problem = addressProblem(name);
+      if (problem) throw new ConfigError(`${what}: ssh -G gives HostName ${JSON.stringify(name)}, which fleetfix would connect to: ${problem}`);
       next.address = name;
     }
   }
@@ -181,10 +181,7 @@ export function applyOptions(host: HostSpec, opts: SshOptions): HostSpec {
       next.ssh.user = user;
     }
   }
-  if (open.has('port')) {
-    const port = Number(one('port'));
-    if (Number.isInteger(port) && port >= 1 && port <= 65535) next.ssh.port = port;
-  }
+  if (open.has('port')) next.ssh.port = sshGPort(one('port'), what) ?? next.ssh.port;
   const tokens = { h: next.address, r: next.ssh.user, n: host.sshConfig?.query ?? host.name, p: String(next.ssh.port) };
   if (open.has('identity')) {
     const files = opts.get('identityfile') ?? [];
@@ -229,20 +226,29 @@ async function resolveJump(jump: JumpSpec, lookup: (name: string) => Promise<Ssh
   const what = `ssh_config for jump host ${jump.address}`;
   const one = (k: string) => opts.get(k)?.[0];
   const address = one('hostname') ?? jump.address;
-  const problem = hostNameProblem(address);
-  if (problem) throw new ConfigError(`${what}: HostName ${JSON.stringify(address)}: ${problem}`);
+  const problem = addressProblem(address);
+  if (problem) throw new ConfigError(`${what}: ssh -G gives HostName ${JSON.stringify(address)}, which fleetfix would connect to: ${problem}`);
   const user = jump.user || one('user') || userInfo().username;
   const r = userSchema.safeParse(user);
   if (!r.success) throw new ConfigError(`${what}: User: ${r.error.issues[0]?.message}`);
-  const port = jump.port || Number(one('port')) || 22;
+  const port = jump.port || (sshGPort(one('port'), what) ?? 22);
   const files = opts.get('identityfile') ?? [];
   const tokens = { h: address, r: user, n: jump.address, p: String(port) };
   const own = files.some((f) => !DEFAULT_IDENTITIES.has(f)) ? files.map((f) => expandTokens(f, tokens, what)).filter((p) => existsSync(p)) : [];
   return { ...jump, address, user, port, identities: own.length > 0 ? own : jump.identities };
 }
 
+/** The Port `ssh -G` printed: a whole number from 1 to 65535 in decimal, or an error naming it. */
+function sshGPort(text: string | undefined, what: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[1-9][0-9]{0,4}$/.test(text) || Number(text) > 65535) throw new ConfigError(`${what}: ssh -G gives Port ${JSON.stringify(text)}: expected a whole number from 1 to 65535`);
+  return Number(text);
+}
+
 /** ssh's ~ and %-tokens in a path: %d home, %h host, %r remote user, %u local user, %n name asked, %p port, %i uid, %l local host, %%. */
 export function expandTokens(path: string, t: { h: string; r: string; n: string; p: string }, what: string): string {
+  const problem = localPathString.safeParse(path).error?.issues[0]?.message;
+  if (problem) throw new ConfigError(`${what}: ${problem}`);
   const home = homedir();
   const expanded = path.replace(/^~(?=\/|$)/, home).replace(/%(.)/g, (m, c: string) => {
     switch (c) {

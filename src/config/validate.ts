@@ -20,6 +20,7 @@ function issueToErrors(issue: z.core.$ZodIssue, root: unknown, yaml: YamlSource,
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => source.error([...path, key], `${describePath([...path, key])}: unknown key "${key}"`, { key: true }));
   }
+  if (issue.code === 'invalid_key') return [source.error(path, `${where}: ${issue.issues[0]?.message ?? 'invalid key'}`, { key: true })];
   const actual = valueAt(root, issue.path as (string | number)[]);
   if (issue.code === 'invalid_type' && actual === undefined) {
     return [source.error(path.slice(0, -1), `${where}: required ${typeName(issue.expected)} is missing`)];

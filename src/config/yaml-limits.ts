@@ -1,5 +1,5 @@
 // What a parsed YAML document may hold: bounded nesting and alias expansion, core-schema tags, unique plain keys, no NUL.
-import { isAlias, isCollection, isPair, isScalar, type Document, type Node } from 'yaml';
+import { isAlias, isCollection, isPair, isScalar, visit, type Document, type Node } from 'yaml';
 
 export interface DocumentProblem {
   offset: number;
@@ -76,5 +76,25 @@ export function checkDocument(doc: Document): DocumentProblem[] {
     return undefined;
   };
   walk(doc.contents, 0);
+  return problems;
+}
+
+/** A number as every YAML reader reads it alike: plain decimal, no sign but "-", no leading zero, no exponent. */
+const PLAIN_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+
+/**
+ * Numbers that YAML readers disagree on, for an inventory that Ansible may read too: YAML 1.2 (fleetfix's) reads 022
+ * as 22 and YAML 1.1 (Ansible's) as octal 18; 0x16, 0o26, +22 and 2.2e1 are numbers to one and text or another
+ * number to the other.
+ */
+export function ambiguousNumbers(doc: Document): DocumentProblem[] {
+  const problems: DocumentProblem[] = [];
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== 'number' || node.type !== 'PLAIN' || node.source === undefined || PLAIN_NUMBER.test(node.source)) return;
+      const octal = /^[-+]?0[0-7]+$/.test(node.source) ? `, YAML 1.1 (Ansible's) as octal ${parseInt(node.source, 8)}` : '';
+      problems.push({ offset: node.range?.[0] ?? 0, message: `the number ${node.source} means different things to YAML readers (YAML 1.2, which fleetfix reads, takes it as ${node.value}${octal}): write ${Number.isFinite(node.value) ? node.value : 'a number'} in plain decimal, or quote it to mean the text` });
+    },
+  });
   return problems;
 }

@@ -1,10 +1,12 @@
-// Inventory resolution: layers merge as documented, paths and secret files are relative to the inventory.
+// Inventory resolution: layers merge as documented, paths and secret files are relative to the inventory; inputs that
+// could mean another host, user, port or file are refused where they are written.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, it } from 'node:test';
-import { loadInventory } from '../../src/config/inventory.js';
+import { after, describe, it } from 'node:test';
+import { ConfigError, ConfigErrors } from '../../src/config/errors.js';
+import { loadCheckedInventory, loadInventory } from '../../src/config/inventory.js';
 import { loadPlaybook } from '../../src/config/playbook.js';
 import { prepareJobs } from '../../src/engine/prepare.js';
 import { modules } from '../../src/modules/registry.js';
@@ -53,4 +55,28 @@ it("a problem inside an inventory variable points at where the host got it", () 
   assert.throws(() => prepareJobs(inv.hosts, [loadPlaybook(join(dir, 'pb.yml'), [...modules.keys()])], {}), (err: Error) =>
     err.message.startsWith(`${join(dir, 'vars.yml')}:2:16: vars.dir: undefined variable "nope"`),
   );
+});
+
+// Each input that could reach a socket, ssh's argv or a console as something else, in each inventory format
+// (test/fixtures/config/inventory-inputs.json): refused where it is written, or accepted with the addresses it gives.
+const inputs = JSON.parse(readFileSync(new URL('../fixtures/config/inventory-inputs.json', import.meta.url), 'utf8')) as { cases: { name: string; file: string; text: string; error?: string; addresses?: string[] }[] };
+
+describe('inventory inputs mean one thing, or are refused with file:line:column', () => {
+  process.env.FLEETFIX_TEST_TWO_LINES = 'first\nsecond';
+  for (const c of inputs.cases) {
+    it(c.name, async () => {
+      const path = join(dir, c.file);
+      writeFileSync(path, c.text, { mode: 0o755 });
+      chmodSync(path, c.file.endsWith('.sh') ? 0o755 : 0o644);
+      const loaded = loadCheckedInventory(path);
+      if (c.addresses) return assert.deepEqual((await loaded).hosts.map((h) => h.address), c.addresses);
+      await assert.rejects(loaded, (err: Error) => {
+        assert.ok(err instanceof ConfigError || err instanceof ConfigErrors, String(err));
+        const message = err.message.replaceAll(`${dir}/`, '');
+        assert.ok(message.includes(c.error!), `expected\n  ${c.error}\nin\n  ${message}`);
+        assert.ok(!message.includes('second'), 'no secret in the message');
+        return true;
+      });
+    });
+  }
 });

@@ -28,7 +28,9 @@ const cases: [string | undefined, string[] | RegExp][] = [
   ['~web,db', ['web1', 'web2', 'db1']],
   ['web:&*1', ['web1']],
   ['web[1]:bastion', ['web2', 'bastion']],
-  ['h[1-9]', /--limit: no host or group matches "h\[1-9\]" \(patterns: names, globs \(\* \? \[abc\] \[!a-c\]\), ~regex, group\[0\] or group\[0:2\], joined by "," or ":", with &TERM to intersect and !TERM to exclude\)$/],
+  // Ansible 2.14 reads h[1-2] as the subscript h[1:2] (no host h, so nothing) and says "Use [x:y] inclusive subscripts instead of [x-y] which has been removed".
+  ['h[1-2]', /--limit: no host or group matches "h\[1-2\]" \(patterns: .*\); "h\[1-2\]": use \[x:y\] inclusive subscripts instead of \[x-y\], which has been removed; it is read as "h\[1:2\]", hosts 1 to 2 of "h" \(counted from 0\), not as a glob$/],
+  ['h[1-9]', /--limit: no host or group matches "h\[1-9\]" \(patterns: names, globs \(\* \? \[abc\] \[!a-c\]\), ~regex, group\[0\] or group\[0:2\], joined by "," or ":", with &TERM to intersect and !TERM to exclude\); "h\[1-9\]": use \[x:y\]/],
   ['web1,!web1', /leaves no hosts/],
 ];
 
@@ -37,6 +39,24 @@ describe('limitHosts', () => {
     it(String(pattern), () => {
       if (want instanceof RegExp) assert.throws(() => limitHosts(inventory, pattern), want);
       else assert.deepEqual(limitHosts(inventory, pattern).map((h) => h.name), want);
+    });
+  }
+});
+
+// A removed [x-y] subscript that selects hosts works, as in Ansible, with Ansible's warning; other patterns warn of nothing.
+const warnings: [string, string[], string[]][] = [
+  ['web[0-1]', ['web1', 'web2'], ['--limit "web[0-1]": use [x:y] inclusive subscripts instead of [x-y], which has been removed; it is read as "web[0:1]", hosts 0 to 1 of "web" (counted from 0), not as a glob']],
+  ['db,!web[1-]', ['db1'], ['--limit "web[1-]": use [x:y] inclusive subscripts instead of [x-y], which has been removed; it is read as "web[1:]", hosts 1 to the last of "web" (counted from 0), not as a glob']],
+  ['web[0:1]', ['web1', 'web2'], []],
+  ['w[a-z]b[!2]', ['web1'], []],
+  ['~web[1-2]', ['web1', 'web2'], []],
+];
+describe('limitHosts warns of the removed [x-y] subscript', () => {
+  for (const [pattern, hosts, want] of warnings) {
+    it(pattern, () => {
+      const said: string[] = [];
+      assert.deepEqual(limitHosts(inventory, pattern, (m) => said.push(m)).map((h) => h.name), hosts);
+      assert.deepEqual(said, want);
     });
   }
 });

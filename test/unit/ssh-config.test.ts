@@ -53,11 +53,24 @@ describe('ssh_config fills what the inventory leaves open', () => {
     await assert.rejects(applySshConfig(load(), { file: join(DIR, 'nope') }), /-F .*nope: no such file/);
   });
 
-  it('hostile values from ssh -G are refused (a HostName that is an option)', () => {
-    const [alias] = load();
-    assert.throws(() => applyOptions(alias!, parseSshG('hostname -oProxyCommand=x\n')), /ssh_config for web-alias: HostName "-oProxyCommand=x": expected a host name/);
-    assert.throws(() => applyOptions(alias!, parseSshG('user a;b\n')), /ssh_config for web-alias: User: expected a user name/);
-  });
+  // What ssh -G prints is what ssh would connect to: each value must be what fleetfix takes it for, or the host is refused.
+  const hostile: [string, string][] = [
+    ['hostname -oProxyCommand=x', 'ssh_config for web-alias: ssh -G gives HostName "-oProxyCommand=x", which fleetfix would connect to: "-oProxyCommand=x" starts with "-", which ssh and other programs would take for an option'],
+    ['hostname 127.0.0.1\uff11', 'ssh_config for web-alias: ssh -G gives HostName "127.0.0.1\uff11", which fleetfix would connect to: found "\uff11" (U+FF11) at character 10, which Unicode normalisation (NFKC) turns into "1"'],
+    ['hostname 127.1', 'ssh -G gives HostName "127.1", which fleetfix would connect to: "127.1" is not an IPv4 address in canonical form: the system\'s resolver (inet_aton, used by ssh and by fleetfix\'s connect) reads it as 127.0.0.1'],
+    ['hostname db.example.com.', 'ssh -G gives HostName "db.example.com.", which fleetfix would connect to: "db.example.com." ends with ".": an absolute DNS name is refused'],
+    ['port 0x16', 'ssh_config for web-alias: ssh -G gives Port "0x16": expected a whole number from 1 to 65535'],
+    ['port 22abc', 'ssh_config for web-alias: ssh -G gives Port "22abc": expected a whole number from 1 to 65535'],
+    ['user a;b', 'ssh_config for web-alias: User: expected a user name'],
+    ['identityfile ~/.ssh/link/../id_other', 'ssh_config for web-alias: expected a path on this machine; got "~/.ssh/link/../id_other": a ".." component'],
+    ['proxyjump ops@010.0.0.1', 'ssh_config for web-alias: jump host "ops@010.0.0.1": "010.0.0.1" is not an IPv4 address in canonical form: the system\'s resolver (inet_aton, used by ssh and by fleetfix\'s connect) reads it as 8.0.0.1'],
+  ];
+  for (const [line, error] of hostile) {
+    it(`ssh -G printing "${line}" is refused, naming the host`, () => {
+      const [alias] = load();
+      assert.throws(() => applyOptions(alias!, parseSshG(`${line}\n`)), (err: Error) => err.name === 'ConfigError' && err.message.includes(error));
+    });
+  }
 });
 
 // test/fixtures/ssh-config/ as ~/.ssh, where its relative Includes lead; ssh refuses included files others can write.
