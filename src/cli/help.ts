@@ -12,12 +12,13 @@ export const PROGRAM_EXAMPLES = `${block('Examples', [
   ['fleetfix diagnose -i inventory.yml db1', 'why SSH to db1 fails'],
   ['fleetfix audit -i inventory.yml --report fleet.html', 'text on the terminal, an HTML page to share'],
   ['fleetfix audit -i inventory.yml --shard 1/4 --output json', 'one controller of four'],
+  ['fleetfix status -i inventory.yml', 'safety nets armed and leases held, fleet-wide'],
 ])}
 Exit codes: 0 compliant or all fixed, 1 bad input (nothing touched), 2 drift found, 3 a host unreachable or failed, 130 interrupted.
 Each command has its own help: fleetfix help COMMAND. The contract: docs/contract.md.
 `;
 
-export const COMMAND_EXAMPLES: Record<'audit' | 'plan' | 'apply' | 'validate' | 'diagnose' | 'schema' | 'report' | 'merge', string> = {
+export const COMMAND_EXAMPLES: Record<'audit' | 'plan' | 'apply' | 'validate' | 'diagnose' | 'status' | 'schema' | 'report' | 'merge', string> = {
   audit: block('Examples', [
     ['fleetfix audit -i inventory.yml', 'every host, the bundled ssh-access playbook'],
     ['fleetfix audit -i inventory.yml --limit "web*,!web3"', 'hosts matching web*, except web3'],
@@ -42,6 +43,12 @@ export const COMMAND_EXAMPLES: Record<'audit' | 'plan' | 'apply' | 'validate' | 
     ['fleetfix diagnose -i inventory.yml', 'every host'],
     ['fleetfix diagnose -i inventory.yml web1 db1', 'two hosts'],
     ['fleetfix diagnose -i inventory.yml --output json', 'causes as JSON'],
+  ]),
+  status: block('Examples', [
+    ['fleetfix status -i inventory.yml', 'every host: its safety net, its lease, the last lines of its nets\' log'],
+    ['fleetfix status -i inventory.yml --limit web --output json', 'the web group, as JSON'],
+    ['fleetfix status -i inventory.yml --rollback db1', 'undo now what the net on db1 guards, rather than when it fires'],
+    ['fleetfix status -i inventory.yml --confirm web1 web2', 'keep the changes on web1 and web2 (SSH to them works)'],
   ]),
   schema: block('Examples', [
     ['fleetfix schema playbook > playbook.schema.json', 'for an editor\'s YAML support'],

@@ -9,19 +9,25 @@ import { EXIT } from '../report/model.js';
 import { reportPath } from './emit.js';
 import { COMMAND_EXAMPLES, PROGRAM_EXAMPLES } from './help.js';
 import { runFleetCommand, type CommonOptions } from './run-command.js';
+import type { StatusOptions } from './status-command.js';
 import { parseShard } from './shard.js';
 import { VERSION } from './version.js';
 
 function withCommonOptions(cmd: Command): Command {
-  const common = cmd
+  const common = withHostOptions(cmd)
+    .option('--var <name=value>', 'set a variable (repeatable); a value @path reads that file', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .addOption(new Option('--shard <i/n>', 'only the hosts of shard I of N, a stable partition by host name (merge the reports with "report merge")').argParser(parseShard));
+  return withReportOptions(common);
+}
+
+/** -i, -F, --limit, --forks and --timeout: which hosts, how they are reached, how many at once and for how long. */
+function withHostOptions(cmd: Command): Command {
+  return cmd
     .option('-i, --inventory <file>', "inventory: fleetfix's YAML, an Ansible INI or YAML file, or an executable dynamic inventory (default: this machine, run locally)")
     .option('-F, --ssh-config <file>', "ssh_config to read, as ssh -F (default: ssh's own; none reads none)")
     .option('--limit <pattern>', "Ansible host patterns: names, globs, ~regex, group[0:2]; ',' joins, &x intersects, !x excludes")
     .addOption(new Option('--forks <n>', 'hosts in parallel').default(50).argParser(positiveInt('--forks')))
-    .option('--var <name=value>', 'set a variable (repeatable); a value @path reads that file', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .addOption(new Option('--timeout <seconds>', 'per host').default(300).argParser(positiveInt('--timeout')))
-    .addOption(new Option('--shard <i/n>', 'only the hosts of shard I of N, a stable partition by host name (merge the reports with "report merge")').argParser(parseShard));
-  return withReportOptions(common);
+    .addOption(new Option('--timeout <seconds>', 'per host').default(300).argParser(positiveInt('--timeout')));
 }
 
 /** --output, --report, --no-color and -v: how a run, or a merge of runs, is reported. */
@@ -71,6 +77,15 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await (await import('./diagnose-command.js')).runDiagnose(hosts, opts);
     },
   );
+  withReportOptions(
+    withHostOptions(program.command('status').description("what each host holds for fleetfix runs (a safety net armed, a lease) and its nets' log; changes nothing unless told to settle a host"))
+      .option('--confirm <host...>', "settle these hosts' safety nets by keeping their changes (needs the host's own SSH login to work)")
+      .option('--rollback <host...>', "settle these hosts' safety nets by undoing their changes now"),
+  )
+    .addHelpText('after', COMMAND_EXAMPLES.status)
+    .action(async (opts: StatusOptions) => {
+      exitCode = await (await import('./status-command.js')).runStatus(opts);
+    });
   program
     .command('schema')
     .description('print the JSON Schema (draft-07) for editors')

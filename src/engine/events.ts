@@ -1,7 +1,7 @@
 // Progress as an event stream: the engine reports phases and finished hosts; reporters subscribe.
 import type { HostResult } from '../report/model.js';
 
-export type Phase = 'connecting' | 'checking' | 'applying' | 'handlers' | 'verifying';
+export type Phase = 'connecting' | 'checking' | 'applying' | 'handlers' | 'verifying' | 'settling';
 
 export interface ProgressSink {
   start(total: number, label: string): void;

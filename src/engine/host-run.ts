@@ -1,5 +1,6 @@
 // One host's run, phase by phase: connect, gather, plan and preflight (every command); then, on apply, arm and apply,
-// handlers, verify, and confirm or roll back. Each phase is a unit of its own (phases/); this file only sequences them.
+// handlers, verify, and confirm or roll back, or (told to stop before a fresh login proved the host) settle. Each phase
+// is a unit of its own (phases/); this file only sequences them.
 import { redact } from '../config/secrets.js';
 import { hostStatusFromChecks } from '../report/model.js';
 import { TransportError } from '../transport/types.js';
@@ -13,6 +14,7 @@ import { gatherFacts } from './phases/gather.js';
 import { runHandlers } from './phases/handlers.js';
 import { planSteps } from './phases/plan.js';
 import { preflight } from './phases/preflight.js';
+import { settle } from './phases/settle.js';
 import { firstLines } from './phases/text.js';
 import { recheck, recheckOverFreshLogin } from './phases/verify.js';
 import { runProbes } from './probes.js';
@@ -26,7 +28,8 @@ export async function planHost(session: HostSession, progress: ProgressSink, con
   const { job, lease } = session;
   progress.phase(job.host.name, 'connecting');
   const connected = await connectPhase(session, connect);
-  if (!connected) return finish(session);
+  // Told to stop (Ctrl-C) meanwhile: nothing is asked of the host, not even its lease.
+  if (!connected || session.stop.aborted) return finish(session);
   progress.phase(job.host.name, 'checking');
   try {
     const transport = session.transport!;
@@ -42,7 +45,8 @@ export async function planHost(session: HostSession, progress: ProgressSink, con
     }
     const plans = planSteps(job.checks, gathered.facts);
     session.checks = job.checks.map((step, i) => plannedState(step, plans[i]!));
-    await preflight(session);
+    // Told to stop: nothing more is asked; the run gives the lease back.
+    if (!session.stop.aborted) await preflight(session);
   } catch (err) {
     return fail(session, err);
   }
@@ -64,14 +68,19 @@ export async function applyHost(session: HostSession, progress: ProgressSink, co
       await confirm(session);
       return finish(session);
     }
+    // Told to stop (Ctrl-C), the host starts nothing new: what it did is settled, unless a fresh login proved it.
+    if (session.stop.aborted) return await settleHost(session, progress);
     if (applied.made.length) progress.phase(job.host.name, 'handlers');
     const handlers = await runHandlers(session, applied.anyFailed, applied.handlerFacts);
+    if (session.stop.aborted) return await settleHost(session, progress);
     progress.phase(job.host.name, 'verifying');
     // Where changes were made over SSH, the re-check runs over a fresh login, which it proves; where that login
     // fails, over the session still open (a probe that is that login takes its failure), and the changes are undone.
     const verifies = applied.made.length > 0 && job.host.transport === 'ssh';
     const failure = verifies ? await recheckOverFreshLogin(session) : undefined;
+    if (failure && session.stop.aborted) return await settleHost(session, progress);
     if (!verifies || failure) await recheck(session, session.transport!, failure && Promise.resolve(failure));
+    session.verified = !failure;
     if (failure) await rollBack(session, applied, handlers, failure);
     await confirm(session);
   } catch (err) {
@@ -79,6 +88,12 @@ export async function applyHost(session: HostSession, progress: ProgressSink, co
   }
   // Judged as reported: a fix in flight or not confirmed is an error there, whatever its record's own status.
   host.status = host.error ? 'failed' : hostStatusFromChecks('apply', hostResult(session).checks);
+  finish(session);
+}
+
+async function settleHost(session: HostSession, progress: ProgressSink): Promise<void> {
+  progress.phase(session.job.host.name, 'settling');
+  await settle(session);
   finish(session);
 }
 

@@ -1,4 +1,5 @@
-// The fleet run: every host concurrently (p-limit --forks), each bounded by --timeout; one host's failure never stops another.
+// The fleet run: every host concurrently (p-limit --forks), each bounded by --timeout; one host's failure never stops
+// another. Ctrl-C stops it: nothing new starts, and each host that holds something for the run settles it.
 import pLimit from 'p-limit';
 import type { Command, HostResult } from '../report/model.js';
 import type { ProgressSink } from './events.js';
@@ -7,6 +8,9 @@ import { hostResult, newSession, type HostSession } from './session.js';
 import type { HostJob } from './prepare.js';
 import { connectHost, type ConnectFn } from './connect.js';
 import { newRunId } from './host-lock.js';
+
+/** After Ctrl-C, how long the hosts in flight have to finish their round trip and be settled; one that has not by then is left as it is. */
+export const SETTLE_MS = 30_000;
 
 export interface RunOptions {
   command: Command;
@@ -18,11 +22,25 @@ export interface RunOptions {
   progress: ProgressSink;
   /** Seconds the on-host safety net waits for apply's confirmation before undoing the changes. */
   confirmTimeoutS?: number;
+  /** SETTLE_MS by default. */
+  settleMs?: number;
+}
+
+/** What a run still holds on its hosts: those it would leave as they are if it ended now. */
+export interface Unsettled {
+  /** Hosts where this run's safety net is armed: it undoes the changes under it when its time runs out. */
+  netArmed: string[];
+  /** Hosts where this run holds (or is taking) the lease, and no net. */
+  leased: string[];
 }
 
 export class FleetRun {
   private sessions: HostSession[] = [];
-  private interrupted = false;
+  /** Aborted by Ctrl-C: every host starts nothing new (session.stop). */
+  private readonly stop = new AbortController();
+  /** The hosts whose phase is under way. */
+  private readonly working = new Set<HostSession>();
+  private settleTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: RunOptions) {}
 
@@ -33,9 +51,11 @@ export class FleetRun {
     // another run's is waited for up to half the host's time (a minute at most).
     const hostTimeoutS = Math.ceil(hostTimeoutMs / 1000);
     const lease = command === 'apply' ? { runId: newRunId(), seconds: 2 * hostTimeoutS + confirmTimeoutS, waitS: Math.min(60, Math.floor(hostTimeoutS / 2)) } : undefined;
-    this.sessions = jobs.map((job) => newSession(job, lease));
+    this.sessions = jobs.map((job) => newSession(job, this.stop.signal, lease));
     await this.forEachHost(this.sessions, command === 'apply' ? 'planning' : command, async (s) => {
       await planHost(s, progress, this.opts.connect ?? connectHost);
+      // Stopped, a host is reported so, and gives back the lease it took for an apply that will not come.
+      if (this.stop.signal.aborted) this.markFailed(s, 'interrupted');
       if (command !== 'apply' || reported(s).status !== 'drift') await release(s);
     });
     return this.sessions.map(reported);
@@ -53,15 +73,36 @@ export class FleetRun {
     return this.sessions.map(reported);
   }
 
-  /** Ctrl-C: start nothing new and drop every connection, which ends the work in flight. */
+  /**
+   * Ctrl-C: start nothing new. A host that holds nothing for the run (audit, plan, or not connected yet) is dropped at
+   * once; one that holds its lease finishes the round trip in flight and settles (host-run.ts). One that has not
+   * within settleMs is dropped too, and left to its safety net and to its lease's end.
+   */
   interrupt(): void {
-    this.interrupted = true;
-    for (const s of this.sessions) s.abort.abort();
-    void this.close();
+    this.stop.abort();
+    for (const s of this.working) if (!s.lease || !s.transport) drop(s);
+    const settleMs = this.opts.settleMs ?? SETTLE_MS;
+    this.settleTimer = setTimeout(() => {
+      for (const s of this.working) {
+        this.markFailed(s, `interrupted (Ctrl-C), and the host did not answer within ${settleMs / 1000} s: it is left to this run's safety net, if armed, and lease (fleetfix status shows them)`);
+        drop(s);
+      }
+    }, settleMs);
   }
 
+  unsettled(): Unsettled {
+    const holding = this.sessions.filter((s) => s.net !== undefined || (s.lease && s.transport));
+    return { netArmed: holding.filter((s) => s.net).map((s) => s.job.host.name), leased: holding.filter((s) => !s.net).map((s) => s.job.host.name) };
+  }
+
+  /** Give back the leases still held (taken for an apply that did not come) and close every connection, within settleMs. */
   async close(): Promise<void> {
-    await Promise.all(this.sessions.map((s) => s.transport?.close().catch(() => {})));
+    clearTimeout(this.settleTimer);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.opts.settleMs ?? SETTLE_MS)));
+    await Promise.race([Promise.all(this.sessions.map(release)), late]);
+    clearTimeout(timer);
+    for (const s of this.sessions) drop(s);
   }
 
   private async forEachHost(sessions: HostSession[], label: string, work: (s: HostSession) => Promise<void>): Promise<void> {
@@ -71,21 +112,20 @@ export class FleetRun {
     await Promise.all(
       sessions.map((session) =>
         limit(async () => {
-          if (this.interrupted) return this.markFailed(session, 'interrupted before it started');
+          if (this.stop.signal.aborted) return this.markFailed(session, 'interrupted before it started');
+          this.working.add(session);
           let timer: NodeJS.Timeout | undefined;
           const timedOut = new Promise<'timeout'>((resolve) => {
             timer = setTimeout(() => resolve('timeout'), hostTimeoutMs);
           });
           const outcome = await Promise.race([work(session).catch((err: Error) => err), timedOut]);
           clearTimeout(timer);
+          this.working.delete(session);
           if (outcome === 'timeout') {
-            session.abort.abort();
-            await session.transport?.close().catch(() => {});
+            drop(session);
             this.markFailed(session, `timed out after ${hostTimeoutMs / 1000} s (--timeout)`);
           } else if (outcome instanceof Error) {
             this.markFailed(session, `internal error: ${outcome.message}`);
-          } else if (this.interrupted) {
-            this.markFailed(session, 'interrupted');
           }
           progress.done(reported(session));
         }),
@@ -106,6 +146,12 @@ async function release(session: HostSession): Promise<void> {
   const transport = session.transport;
   session.transport = undefined;
   await transport?.close().catch(() => {});
+}
+
+/** Cancel what the host is doing and drop its connection, without a word to it. */
+function drop(session: HostSession): void {
+  session.abort.abort();
+  void session.transport?.close().catch(() => {});
 }
 
 function reported(session: HostSession): HostResult {

@@ -78,12 +78,15 @@ function accessCase(h: HostResult): Element {
 function checkCase(h: HostResult, c: CheckResult, command: RunResult['command']): Element {
   const testcase: Element = { '@classname': safe(h.name), '@name': `${c.kind === 'handler' ? 'handler ' : ''}${safe(c.id)}` };
   const body = [...c.changes.flatMap((ch) => [safe(ch.summary), ...(ch.diff && ch.diff !== ch.summary ? [safeLines(ch.diff)] : [])]), ...(c.findings ?? []).map((f) => `! ${safe(f)}`)].join('\n');
-  if (c.status === 'fail') testcase.failure = { '@message': safe(c.message), '@type': command === 'apply' ? 'still-failing' : 'drift', '#text': body };
+  if (c.status === 'fail') testcase.failure = { '@message': safe(c.message), '@type': FAILURE_TYPE[command] ?? 'drift', '#text': body };
   else if (c.status === 'error') testcase.error = { '@message': safe(c.message), '@type': 'error', '#text': body };
   else if (c.status === 'skipped') testcase.skipped = { '@message': safe(c.message) };
   else if (body) testcase['system-out'] = `${c.status === 'fixed' ? `fixed: ${safe(c.message)}\n` : ''}${body}`;
   return testcase;
 }
+
+/** What a failing check means, where it is not drift: after apply, a fix that did not hold; in status, something pending on the host. */
+const FAILURE_TYPE: Partial<Record<RunResult['command'], string>> = { apply: 'still-failing', status: 'pending' };
 
 function seconds(ms: number): string {
   return (ms / 1000).toFixed(3);

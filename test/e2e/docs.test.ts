@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { fleetfix } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const COMMANDS = [['audit'], ['plan'], ['apply'], ['validate'], ['diagnose'], ['schema'], ['report', 'merge']];
+const COMMANDS = [['audit'], ['plan'], ['apply'], ['validate'], ['diagnose'], ['status'], ['schema'], ['report', 'merge']];
 
 describe('documentation', () => {
   for (const doc of ['README.md', 'SECURITY.md', 'docs/contract.md']) {

@@ -23,7 +23,7 @@ export function loadRecorded(): Recorded {
 }
 
 /** What the engine sends, told apart by what the lease and net scripts (host-lock.ts, safety-net.ts) do. */
-export type Kind = 'gather' | 'acquire' | 'renew' | 'release' | 'arm' | 'disarm' | 'guarded' | 'other';
+export type Kind = 'gather' | 'acquire' | 'renew' | 'release' | 'arm' | 'fire' | 'disarm' | 'guarded' | 'other';
 
 function kindOf(script: string, gathers: Map<string, string>): Kind {
   if (gathers.has(script)) return 'gather';
@@ -31,6 +31,7 @@ function kindOf(script: string, gathers: Map<string, string>): Kind {
   if (script.includes('/run/fleetfix-lock/owner.new')) return 'renew';
   if (script.includes('rm -rf /run/fleetfix-lock')) return 'release';
   if (script.includes('mkdir -m 0700 /run/fleetfix-net')) return 'arm';
+  if (script.includes('sh /run/fleetfix-net/fire ')) return 'fire';
   if (script.includes('mkdir /run/fleetfix-net/claimed')) return 'disarm';
   if (script.includes('/run/fleetfix-net/undo.')) return 'guarded';
   return 'other';
@@ -38,7 +39,7 @@ function kindOf(script: string, gathers: Map<string, string>): Kind {
 
 /** The quoted run id in a lease or net script (the first single-quoted run of digits or hex after `printf` or `=`). */
 function runIdIn(script: string, kind: Kind): string {
-  const pattern = kind === 'arm' ? /printf '%s\\n' '([0-9a-f]+)' > \/run\/fleetfix-net\/run/ : kind === 'acquire' ? /printf '%s %s\\n' '(\d+)'/ : /= '([0-9a-f]+)' \]/;
+  const pattern = kind === 'arm' ? /printf '%s\\n' '([0-9a-f]+)' > \/run\/fleetfix-net\/run/ : kind === 'acquire' ? /printf '%s %s %s\\n' '(\d+)'/ : /= '([0-9a-f]+)' \]/;
   return pattern.exec(script)?.[1] ?? '?';
 }
 
@@ -51,10 +52,13 @@ export interface SimOptions {
   latency?: () => number;
   /** Another run's lease is on the host: taking it is refused, as host-lock.ts refuses an older run's. */
   leaseHeldBy?: string;
-  /** The net fires (undoing the changes) before the confirmation comes: disarming finds it gone. */
+  /** The net fires (undoing the changes) before the confirmation comes: disarming, or firing it, finds it gone. */
   netFiresBeforeConfirm?: boolean;
-  /** Never answers the first batch this picks (by its scripts' kinds, and those received before), until closed. */
-  hangOn?: (kinds: Kind[], before: Kind[]) => boolean;
+  /**
+   * Holds the first batch this picks (by its scripts' kinds, and those received before): it is answered once
+   * `resume()` is called, and never if the connection is closed first (a host that stopped answering).
+   */
+  holdOn?: (kinds: Kind[], before: Kind[]) => boolean;
 }
 
 /**
@@ -67,22 +71,30 @@ export class SimHost implements Transport {
   readonly capabilities = { mergesStderr: false, primaryLogin: false };
   state: SimState;
   lease?: string;
-  net?: { runId: string; undo: number };
+  /** The armed net: its run, and the steps whose undo it recorded. */
+  net?: { runId: string; steps: number[] };
   /** Every script received, by kind, in order: what the tests look at. */
   readonly received: Kind[] = [];
   closed = false;
-  /** Resolves once the host holds a batch it will not answer (hangOn). */
-  readonly hung: Promise<void>;
-  private hanging?: () => void;
+  /** Resolves once the host holds a batch (holdOn). */
+  readonly held: Promise<void>;
+  private holding?: () => void;
+  private resuming?: () => void;
   private closing?: () => void;
 
   constructor(private readonly opts: SimOptions) {
     this.state = opts.state;
     this.lease = opts.leaseHeldBy;
-    this.hung = new Promise((resolve) => (this.hanging = resolve));
+    this.held = new Promise((resolve) => (this.holding = resolve));
+  }
+
+  /** Answer the batch held (holdOn). */
+  resume(): void {
+    this.resuming?.();
   }
 
   async exec(script: string): Promise<ExecResult> {
+    if (this.closed) throw new TransportError('connection-lost', 'the simulated host was closed');
     const wait = this.opts.latency?.() ?? 0;
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const marker = /@@fleetfix:[0-9a-f]+/.exec(script)![0];
@@ -93,19 +105,23 @@ export class SimHost implements Transport {
       return /^ff_fact_[0-9a-f]+=\$\(\n/.test(body) ? body.slice(body.indexOf('\n') + 1, -'\n)'.length) : body.slice(2, -2);
     });
     const kinds = scripts.map((s) => kindOf(s, this.opts.gathers));
-    const hang = this.hanging;
-    if (hang && this.opts.hangOn?.(kinds, this.received)) {
-      this.hanging = undefined;
-      this.received.push(...kinds);
-      hang();
-      // Held until the engine closes the connection (Ctrl-C, --timeout): nothing of the batch is known to have run.
-      return new Promise((_, reject) => (this.closing = () => reject(new TransportError('connection-lost', 'the simulated host was closed mid-batch'))));
+    const before = [...this.received];
+    this.received.push(...kinds);
+    const hold = this.holding;
+    if (hold && this.opts.holdOn?.(kinds, before)) {
+      this.holding = undefined;
+      // Closed while held (Ctrl-C's settling gave up, --timeout): nothing of the batch is known to have run.
+      const resumed = new Promise<void>((resolve, reject) => {
+        this.resuming = resolve;
+        this.closing = () => reject(new TransportError('connection-lost', 'the simulated host was closed mid-batch'));
+      });
+      hold();
+      await resumed;
     }
     const outputs: ExecResult[] = [];
     let changed = false;
     for (const [i, s] of scripts.entries()) {
       const kind = kinds[i]!;
-      this.received.push(kind);
       const out = this.answer(s, kind);
       outputs.push(out);
       if (kind === 'guarded' || kind === 'other') changed ||= stopOnError;
@@ -138,16 +154,20 @@ export class SimHost implements Transport {
         return ok;
       case 'arm':
         if (this.net) return refuse(3, `a safety net of another fleetfix run is armed on this host (${this.net.runId}); not changing anything`);
-        this.net = { runId: runIdIn(script, kind), undo: 0 };
+        this.net = { runId: runIdIn(script, kind), steps: [] };
         return ok;
       case 'guarded':
-        if (this.net) this.net.undo++;
+        this.net?.steps.push(Number(/\/run\/fleetfix-net\/undo\.(\d{4})/.exec(script)![1]));
         return ok;
+      case 'fire':
       case 'disarm': {
-        const fired = !this.net || this.net.runId !== runIdIn(script, kind) || this.opts.netFiresBeforeConfirm;
-        if (fired && this.net) this.state = this.opts.state;
+        const net = this.net;
+        const firedAlready = !net || net.runId !== runIdIn(script, kind) || this.opts.netFiresBeforeConfirm;
         this.net = undefined;
-        return fired ? refuse(4, 'the safety net fired before fleetfix confirmed: the changes were undone') : ok;
+        if (firedAlready || kind === 'fire') this.state = this.opts.state;
+        if (firedAlready) return refuse(4, 'the safety net fired before fleetfix confirmed: the changes were undone');
+        // Fired now: each undo recorded, newest first, then the restart (safety-net.ts's `fire`).
+        return kind === 'fire' ? { ...ok, stdout: [...[...net.steps].reverse().map((s) => `undone ${String(s).padStart(4, '0')}`), 'restarted', ''].join('\n') } : ok;
       }
       default:
         return ok;

@@ -7,7 +7,7 @@ import { PlainProgress } from '../../src/cli/progress.js';
 import { DEFAULT_PLAYBOOK } from '../../src/cli/run-command.js';
 import { loadPlaybook } from '../../src/config/playbook.js';
 import { prepareJobs } from '../../src/engine/prepare.js';
-import { FleetRun } from '../../src/engine/run.js';
+import { FleetRun, type Unsettled } from '../../src/engine/run.js';
 import { modules } from '../../src/modules/registry.js';
 import type { Command, HostResult } from '../../src/report/model.js';
 import { loadRecorded, SimHost, simJobs, simSpecs, type SimOptions, type SimState } from '../fake/sim-host.js';
@@ -15,17 +15,30 @@ import { loadRecorded, SimHost, simJobs, simSpecs, type SimOptions, type SimStat
 const recorded = loadRecorded();
 const quiet = new Writable({ write: (_c, _e, done) => done() });
 
-/** Runs `command` over one simulated host per entry of `states`; returns each host's result and the fake itself. */
-async function runOn(command: Command, states: SimState[], extra: Partial<SimOptions> = {}, interruptOnceHung = false, forks = 4): Promise<{ results: HostResult[]; sims: SimHost[] }> {
+/** Ctrl-C, the moment a host holds the batch its `holdOn` picks: then it answers that batch, unless `silent` (it stops answering). */
+interface CtrlC {
+  silent?: boolean;
+  /** How long the run waits for the hosts to settle (the engine's SETTLE_MS otherwise). */
+  settleMs?: number;
+}
+
+/** Runs `command` over one simulated host per entry of `states`; returns each host's result, the fake itself, and the run. */
+async function runOn(command: Command, states: SimState[], extra: Partial<SimOptions> = {}, ctrlC?: CtrlC, forks = 4): Promise<{ results: HostResult[]; sims: SimHost[]; run: FleetRun; unsettled?: Unsettled }> {
   const { jobs, gathers } = simJobs(prepareJobs(simSpecs(states.length), [loadPlaybook(DEFAULT_PLAYBOOK, [...modules.keys()])], recorded.vars));
   const sims = states.map((state) => new SimHost({ state, recorded, gathers, ...extra }));
-  const run = new FleetRun({ command, forks, hostTimeoutMs: 60_000, progress: new PlainProgress(quiet), connect: async (host) => ({ transport: sims[Number(host.name.slice(3))]!, attempts: [] }) });
-  // Ctrl-C, the moment the host holds the batch it will not answer.
-  if (interruptOnceHung) void Promise.race(sims.map((s) => s.hung)).then(() => run.interrupt());
+  const run = new FleetRun({ command, forks, hostTimeoutMs: 60_000, settleMs: ctrlC?.settleMs, progress: new PlainProgress(quiet), connect: async (host) => ({ transport: sims[Number(host.name.slice(3))]!, attempts: [] }) });
+  let unsettled: Unsettled | undefined;
+  if (ctrlC) {
+    void Promise.race(sims.map((sim) => sim.held.then(() => sim))).then((sim) => {
+      run.interrupt();
+      unsettled = run.unsettled();
+      if (!ctrlC.silent) sim.resume();
+    });
+  }
   let results = await run.plan(jobs);
   if (command === 'apply') results = await run.apply();
   await run.close();
-  return { results, sims };
+  return { results, sims, run, unsettled };
 }
 
 /** The checks of a result with a fix, by status and message. */
@@ -78,57 +91,107 @@ describe('engine on a simulated host', () => {
     assert.equal(sims[0]!.net, undefined);
   });
 
-  it('Ctrl-C while the fixes are in flight: each of their checks is unknown (the host may have changed), none "not applied"', async () => {
-    const { results } = await runOn('apply', ['broken'], { hangOn: (kinds) => kinds.includes('arm') }, true);
-    const [host] = results as [HostResult];
-    assert.equal(host.status, 'failed');
-    assert.equal(host.error, 'interrupted');
-    const inFlight = fixes(host);
-    assert.ok(inFlight.length >= 2, `several fixes: ${JSON.stringify(inFlight)}`);
-    for (const c of inFlight) {
-      assert.equal(c.status, 'error', c.id);
-      assert.match(c.message, /^unknown: the run ended while this fix was in flight/, c.id);
-    }
-  });
-
-  it('Ctrl-C after the fixes were made (while verifying): the net stays armed, so a fix under it is reported not confirmed, the others fixed', async () => {
-    const { results, sims } = await runOn('apply', ['broken'], { hangOn: (kinds, before) => before.includes('arm') && kinds.every((k) => k === 'gather') }, true);
+  it('Ctrl-C while planning an apply: the round trip in flight ends, nothing is sent after it, and the lease is given back', async () => {
+    const { results, sims } = await runOn('apply', ['broken'], { holdOn: (kinds) => kinds.includes('other') && !kinds.includes('arm') }, {});
     const [host] = results as [HostResult];
     const [sim] = sims as [SimHost];
     assert.equal(host.status, 'failed');
     assert.equal(host.error, 'interrupted');
-    assert.equal(sim.state, 'healthy', 'the fixes ran on the host');
-    assert.ok(sim.net, 'nothing proved the host reachable: the net is left armed, to undo what it guards');
+    assert.ok(!sim.received.includes('arm') && !sim.received.includes('guarded'), `no fix sent: ${sim.received.join(' ')}`);
+    assert.equal(folded(sim).at(-1), 'release');
     assert.equal(sim.lease, undefined, 'the lease is given back');
-    const made = fixes(host);
-    const guarded = made.filter((c) => c.id === 'sshd-config' || c.id === 'firewall');
-    assert.equal(guarded.length, 2, JSON.stringify(made));
-    for (const c of guarded) assert.match(c.message, /^not confirmed: made \(/, c.id);
-    for (const c of guarded) assert.equal(c.status, 'error', c.id);
-    for (const c of made.filter((x) => !guarded.includes(x))) assert.equal(c.status, 'fixed', `${c.id}: ${c.message}`);
-    assert.ok(made.length > guarded.length, 'a fix the net does not guard (a mode) stands');
-  });
-
-  it('Ctrl-C while planning an apply: nothing was sent, and each fix is reported as planned, not applied', async () => {
-    const { results, sims } = await runOn('apply', ['broken'], { hangOn: (kinds) => kinds.includes('other') && !kinds.includes('arm') }, true);
-    const [host] = results as [HostResult];
-    assert.equal(host.status, 'failed');
-    assert.ok(!sims[0]!.received.includes('arm') && !sims[0]!.received.includes('guarded'), `no fix sent: ${sims[0]!.received.join(' ')}`);
     for (const c of fixes(host)) assert.equal(c.status, 'fail', `${c.id}: ${c.message}`);
   });
 
-  it('Ctrl-C with hosts still waiting their turn to apply: their fixes are reported not applied', async () => {
+  it('Ctrl-C while the fixes are in flight: once they are made, the net is fired at once and the lease given back; each fix under it says undone, the others kept', async () => {
+    const { results, sims, unsettled } = await runOn('apply', ['broken'], { holdOn: (kinds) => kinds.includes('arm') }, {});
+    const [host] = results as [HostResult];
+    const [sim] = sims as [SimHost];
+    assert.deepEqual(unsettled, { netArmed: ['sim0'], leased: [] }, 'what a second Ctrl-C would have left');
+    // The round trip of the fixes answered, nothing more was started: no handler, no verification.
+    assert.deepEqual(folded(sim).slice(-7), ['renew', 'arm', 'guarded', 'other', 'gather', 'fire', 'release'], sim.received.join(' '));
+    assert.equal(sim.state, 'broken', 'the changes under the net were undone');
+    assert.equal(sim.net, undefined, 'no net is left');
+    assert.equal(sim.lease, undefined, 'the lease is given back');
+    assert.equal(host.status, 'failed');
+    assert.match(host.error ?? '', /^interrupted \(Ctrl-C\) before a fresh login verified the host: its safety net was fired at once: 2 changes undone, sshd restarted; \d+ fix(es)? with no undo kept; the lease was given back$/);
+    const made = fixes(host);
+    const guarded = made.filter((c) => c.id === 'sshd-config' || c.id === 'firewall');
+    assert.equal(guarded.length, 2);
+    for (const c of guarded) assert.deepEqual([c.status, c.message.split(':')[0]], ['fail', 'undone'], c.id);
+    const others = made.filter((c) => !guarded.includes(c));
+    assert.ok(others.length > 0);
+    for (const c of others) assert.deepEqual([c.status, c.message.split(':')[0]], ['fixed', 'kept (not verified)'], c.id);
+  });
+
+  it('Ctrl-C while the handlers run: the net is fired at once when they are done', async () => {
+    const { results, sims } = await runOn('apply', ['broken'], { holdOn: (kinds, before) => before.includes('arm') && kinds.every((k) => k === 'other') }, {});
+    assert.deepEqual(folded(sims[0]!).slice(-2), ['fire', 'release']);
+    assert.equal(sims[0]!.state, 'broken');
+    assert.match(results[0]!.error ?? '', /its safety net was fired at once: 2 changes undone/);
+  });
+
+  it('Ctrl-C while the host is being verified: the verification ends, the host is confirmed, and each fix says kept (verified)', async () => {
+    const { results, sims } = await runOn('apply', ['broken'], { holdOn: (kinds, before) => before.includes('arm') && kinds.every((k) => k === 'gather') }, {});
+    const [host] = results as [HostResult];
+    const [sim] = sims as [SimHost];
+    assert.deepEqual(folded(sim).slice(-3), ['gather', 'disarm', 'release']);
+    assert.equal(sim.state, 'healthy');
+    assert.equal(sim.net, undefined);
+    assert.equal(sim.lease, undefined);
+    assert.equal(host.status, 'fixed', host.error);
+    const made = fixes(host);
+    assert.ok(made.length >= 3);
+    for (const c of made) assert.deepEqual([c.status, c.message.split(':')[0]], ['fixed', 'kept (verified)'], c.id);
+  });
+
+  it('Ctrl-C while the confirmation is in flight: it is not cut short; the host is fixed, each fix kept (verified)', async () => {
+    const { results, sims } = await runOn('apply', ['broken'], { holdOn: (kinds) => kinds.includes('disarm') }, {});
+    assert.deepEqual([sims[0]!.net, sims[0]!.lease, sims[0]!.closed], [undefined, undefined, true]);
+    assert.equal(results[0]!.status, 'fixed', results[0]!.error);
+    for (const c of fixes(results[0]!)) assert.match(c.message, /^kept \(verified\): /, c.id);
+  });
+
+  it("Ctrl-C, and the net fired on its own before the host was settled: its fixes say undone, and the host's error says so", async () => {
+    const { results, sims } = await runOn('apply', ['broken'], { holdOn: (kinds) => kinds.includes('arm'), netFiresBeforeConfirm: true }, {});
+    assert.equal(sims[0]!.state, 'broken');
+    assert.equal(sims[0]!.lease, undefined);
+    assert.match(results[0]!.error ?? '', /the safety net fired before fleetfix confirmed: the changes were undone/);
+    for (const c of fixes(results[0]!).filter((x) => x.id === 'sshd-config' || x.id === 'firewall')) assert.match(c.message, /^undone: /, c.id);
+  });
+
+  it('Ctrl-C, and the host stops answering: after the settling time it is left to its net and lease, each fix in flight unknown', async () => {
+    const { results, sims } = await runOn('apply', ['broken'], { holdOn: (kinds) => kinds.includes('arm') }, { silent: true, settleMs: 50 });
+    const [host] = results as [HostResult];
+    const [sim] = sims as [SimHost];
+    assert.equal(host.status, 'failed');
+    assert.match(host.error ?? '', /^interrupted \(Ctrl-C\), and the host did not answer within 0.05 s: it is left to this run's safety net, if armed, and lease/);
+    assert.ok(sim.closed, 'its connection is dropped');
+    const inFlight = fixes(host);
+    assert.ok(inFlight.length >= 2, `several fixes: ${JSON.stringify(inFlight)}`);
+    for (const c of inFlight) assert.deepEqual([c.status, c.message.split(':')[0]], ['error', 'unknown'], c.id);
+  });
+
+  it('Ctrl-C with hosts still waiting their turn to apply: theirs are not applied, and their leases are given back', async () => {
     // One host at a time: the first holds its fixes in flight when Ctrl-C comes; the second never starts.
-    const { results, sims } = await runOn('apply', ['broken', 'broken'], { hangOn: (kinds) => kinds.includes('arm') }, true, 1);
+    const { results, sims } = await runOn('apply', ['broken', 'broken'], { holdOn: (kinds) => kinds.includes('arm') }, {}, 1);
     const [first, second] = results as [HostResult, HostResult];
-    for (const c of fixes(first)) assert.match(c.message, /^unknown: /, c.id);
+    assert.match(first.error ?? '', /its safety net was fired at once/);
     assert.equal(second.error, 'interrupted before it started');
     assert.ok(!sims[1]!.received.includes('arm'), 'nothing was sent to the second host');
+    assert.equal(sims[1]!.lease, undefined, "the second host's lease, taken while planning, is given back");
     const waiting = fixes(second);
     assert.ok(waiting.length >= 2);
-    for (const c of waiting) {
-      assert.equal(c.status, 'fail', c.id);
-      assert.match(c.message, /^not applied: /, c.id);
-    }
+    for (const c of waiting) assert.deepEqual([c.status, c.message.split(':')[0]], ['fail', 'not applied'], c.id);
+  });
+
+  it('an apply that does not come (declined at the prompt): closing the run gives every lease back', async () => {
+    const { jobs, gathers } = simJobs(prepareJobs(simSpecs(2), [loadPlaybook(DEFAULT_PLAYBOOK, [...modules.keys()])], recorded.vars));
+    const sims = [0, 1].map(() => new SimHost({ state: 'broken', recorded, gathers }));
+    const run = new FleetRun({ command: 'apply', forks: 2, hostTimeoutMs: 60_000, progress: new PlainProgress(quiet), connect: async (host) => ({ transport: sims[Number(host.name.slice(3))]!, attempts: [] }) });
+    await run.plan(jobs);
+    assert.ok(sims.every((sim) => sim.lease !== undefined), 'each drifted host is held for the apply');
+    await run.close();
+    for (const sim of sims) assert.deepEqual([sim.lease, sim.closed, folded(sim).at(-1)], [undefined, true, 'release']);
   });
 });

@@ -1,6 +1,5 @@
 // Arm: what goes ahead of the fixes in their round trip: the lease renewed (it may have been taken long before a
 // prompt), and the on-host safety net armed where a change can cut access, with each such change guarded by it.
-import { randomBytes } from 'node:crypto';
 import type { Change } from '../../modules/types.js';
 import { renewScript } from '../host-lock.js';
 import { armScript, guardedChange } from '../safety-net.js';
@@ -21,9 +20,12 @@ export interface Armed {
  * after undoing the changes (sshd restarted on its old configuration).
  */
 export function arm(session: HostSession, changes: Change[], restartFor: PreparedStep[], confirmTimeoutS: number): Armed {
-  const netRunId = changes.some((c) => c.rollback) ? randomBytes(6).toString('hex') : undefined;
+  const lease = session.lease;
+  if (!lease) throw new Error(`${session.job.host.name}: applying without this run's lease`);
+  // The net is the run's, by the lease's id: a later run that finds the lease can tell whether its net has fired.
+  const netRunId = changes.some((c) => c.rollback) ? lease.runId : undefined;
   const restart = session.handlers.filter((h) => restartFor.includes(h.prepared)).flatMap((h) => h.plan.changes.map((c) => c.script));
-  const gate = [...(session.lease ? [renewScript(session.lease.runId, session.lease.seconds)] : []), ...(netRunId ? [armScript(netRunId, confirmTimeoutS, restart)] : [])];
+  const gate = [renewScript(lease.runId, lease.seconds), ...(netRunId ? [armScript(netRunId, confirmTimeoutS, restart)] : [])];
   const sent = changes.map((c, i) => (netRunId && c.rollback ? guardedChange(c.script, c.rollback, c.summary, i) : c.script));
   return { gate, sent, netRunId };
 }

@@ -34,11 +34,12 @@ export async function giveBackLease(session: HostSession): Promise<void> {
   await endHold(session, []);
 }
 
-/** Run `first`, then give the lease back (if held), in one round trip. */
-async function endHold(session: HostSession, first: string[]): Promise<ExecResult[]> {
+/** Run `first`, then give the lease back (if held), in one round trip; the lease is the run's until that round trip ends. */
+export async function endHold(session: HostSession, first: string[]): Promise<ExecResult[]> {
   const scripts = [...first, ...(session.lease ? [releaseScript(session.lease.runId)] : [])];
+  const answers = scripts.length ? await execBatch(session.transport!, scripts, { stopOnError: false }) : [];
   session.lease = undefined;
-  return scripts.length ? execBatch(session.transport!, scripts, { stopOnError: false }) : [];
+  return answers;
 }
 
 /**
