@@ -1,10 +1,14 @@
-// sshd's own words in auth.log, secure or the journal, matched against the known causes of refused logins.
-import { isIP } from 'node:net';
+// sshd's own words in auth.log, secure or the journal, matched against the known causes of refused logins, each with its time.
 import { z } from 'zod';
+import { refusedPath } from './log-paths.js';
+import { journalTime, syslogTime, type HostClock, type Moment } from './log-time.js';
 
-export interface Finding {
+/** A line sshd logged that names a cause: what a finding shows, its own time (none: sshd -E writes none), and the path it names. */
+export interface LogEvent {
   cause: string;
   line: string;
+  time?: Moment;
+  path?: string;
 }
 
 const PATTERNS: { cause: string; re: RegExp }[] = [
@@ -18,83 +22,67 @@ const PATTERNS: { cause: string; re: RegExp }[] = [
   { cause: 'config-error', re: /\/etc\/ssh\/sshd_config(?:\.d\/\S+)? line \d+: .+|Bad configuration option: .+/ },
 ];
 
-/** The messages with which sshd's listener starts anew: its listening sockets, and a re-exec on SIGHUP. */
-const RESTART_MESSAGE = 'Received SIGHUP; restarting.';
-const LISTENING_MESSAGE = /^Server listening on (\S+?)(?:%[\w.-]+)? port \d+(?: rdomain \S+)?\.$/;
-
 /**
- * Fixed strings, at least one of which is in every line or journal record the scans look at: the host keeps only
+ * Fixed strings, at least one of which is in every line or journal record that names a cause: the host keeps only
  * those, so that a busy log is not shipped whole (a scan's result is the same on the kept lines as on all of them).
  */
-export const LOG_KEYWORDS = ['Server listening on ', RESTART_MESSAGE, 'Authentication refused', 'Bind to port', 'Cannot bind any address', 'MaxStartups', 'Could not load host key', 'no hostkeys available', ' not allowed because ', 'userauth_pubkey', 'PubkeyAuthentication disabled', 'sshd_config', 'Bad configuration option'];
+export const LOG_KEYWORDS = ['Authentication refused', 'Bind to port', 'Cannot bind any address', 'MaxStartups', 'Could not load host key', 'no hostkeys available', ' not allowed because ', 'userauth_pubkey', 'PubkeyAuthentication disabled', 'sshd_config', 'Bad configuration option'];
 
 /** The process names sshd logs under: the listener, and (OpenSSH 9.8 and later) each connection's sshd-session and sshd-auth. */
 const SSHD_NAMES = new Set(['sshd', 'sshd-session', 'sshd-auth']);
 
 /** A syslog line starts with its time, traditional (`Dec  8 04:16:30`) or RFC 3339; then the host and the tag with a PID. */
-const SYSLOG_TIME = /^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\S+) /;
+const SYSLOG_TIME = /^([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\S+) /;
 const SYSLOG_TAGGED = /^\S+ ([^\s[\]]+)\[\d+\]: (.*)$/;
 
 /**
- * A journal record (journalctl -o json). The journal sets _PID and _COMM itself, from the process that sent the
- * record: no process can claim another's PID, and a name a user gives their own process comes with its own PID.
+ * A journal record (journalctl -o json). The journal sets _COMM and __REALTIME_TIMESTAMP itself, from the process
+ * that sent the record and when it came: no sender chooses its time.
  */
-const journalRecord = z.object({ MESSAGE: z.string(), _PID: z.string(), _COMM: z.string() });
+const journalRecord = z.object({ MESSAGE: z.string(), _COMM: z.string(), __REALTIME_TIMESTAMP: z.string().optional() });
 
-/** A line sshd logged (as far as the log can tell): its message, and the line a finding shows. */
+/** A line sshd logged (as far as the log can tell): its message, the line a finding shows, and its time. */
 interface Entry {
   message: string;
   line: string;
+  time?: Moment;
 }
 
 /**
- * Findings in a log file's last lines, those tagged sshd's (sshd, sshd-session, sshd-auth) or untagged as `sshd -E`
- * writes them. None of them ends the window: any local user can log a line tagged with the listener's own PID
- * (`logger -t sshd --id=PID`), so a restart seen there may be forged to hide what came before it.
+ * The lines of a log file's last lines that name a cause: those tagged sshd's (sshd, sshd-session, sshd-auth), each
+ * with the time its line carries, or untagged and untimed as `sshd -E` writes them. No line's time moves another's.
  */
-export function scanLogFile(lines: string[]): Finding[] {
-  return findingsIn(lines.flatMap(fileEntry));
+export function scanLogFile(lines: string[], clock: HostClock | undefined): LogEvent[] {
+  return eventsIn(lines.flatMap((line) => fileEntry(line, clock)));
 }
 
-/**
- * Findings in journal records since sshd's listener (one of `listenerPids`) last started: a restart counts only as
- * the listener's own message from the listener's own process, as the journal saw it (_COMM and _PID).
- */
-export function scanJournal(records: string[], listenerPids: string[]): Finding[] {
-  const entries = records.flatMap(journalEntry);
-  let start = 0;
-  entries.forEach((e, i) => {
-    if (e.comm === 'sshd' && listenerPids.includes(e.pid) && isRestart(e.message)) start = i;
-  });
-  return findingsIn(entries.slice(start));
+/** The journal records of sshd's processes (by the journal's own _COMM) that name a cause, with the journal's time. */
+export function scanJournal(records: string[]): LogEvent[] {
+  return eventsIn(records.flatMap(journalEntry));
 }
 
-/** sshd's listener message exactly (an address, a port), or its re-exec on SIGHUP: never a line that only holds one. */
-function isRestart(message: string): boolean {
-  const address = LISTENING_MESSAGE.exec(message)?.[1];
-  return message === RESTART_MESSAGE || (address !== undefined && isIP(address) !== 0);
-}
-
-function findingsIn(entries: Entry[]): Finding[] {
-  const findings: Finding[] = [];
-  for (const { message, line } of entries) {
+function eventsIn(entries: Entry[]): LogEvent[] {
+  return entries.flatMap(({ message, line, time }) => {
     const hit = PATTERNS.find((p) => p.re.test(message));
-    if (hit && !findings.some((f) => f.line === line)) findings.push({ cause: hit.cause, line });
-  }
-  return findings;
+    if (!hit) return [];
+    const path = hit.cause === 'bad-ownership-or-modes' ? refusedPath(message) : undefined;
+    return [{ cause: hit.cause, line, ...(time && { time }), ...(path && { path }) }];
+  });
 }
 
 /** A syslog line tagged sshd's, or a line with no syslog time: sshd's own `-E FILE`, which no syslog writes. */
-function fileEntry(raw: string): Entry[] {
+function fileEntry(raw: string, clock: HostClock | undefined): Entry[] {
   const line = raw.trim();
-  const time = SYSLOG_TIME.exec(line);
-  if (!time) return [{ message: line, line }];
-  const [, tag, message] = SYSLOG_TAGGED.exec(line.slice(time[0].length)) ?? [];
-  return tag !== undefined && SSHD_NAMES.has(tag) ? [{ message: message!, line }] : [];
+  const stamp = SYSLOG_TIME.exec(line);
+  if (!stamp) return [{ message: line, line }];
+  const [, tag, message] = SYSLOG_TAGGED.exec(line.slice(stamp[0].length)) ?? [];
+  if (tag === undefined || !SSHD_NAMES.has(tag)) return [];
+  const time = syslogTime(stamp[1]!, clock);
+  return [{ message: message!, line, ...(time && { time }) }];
 }
 
 /** A journal record of one of sshd's processes, by the journal's own _COMM; its message is what a finding shows. */
-function journalEntry(json: string): (Entry & { comm: string; pid: string })[] {
+function journalEntry(json: string): Entry[] {
   let record: unknown;
   try {
     record = JSON.parse(json);
@@ -103,5 +91,6 @@ function journalEntry(json: string): (Entry & { comm: string; pid: string })[] {
   }
   const r = journalRecord.safeParse(record);
   if (!r.success || !SSHD_NAMES.has(r.data._COMM)) return [];
-  return [{ comm: r.data._COMM, pid: r.data._PID, message: r.data.MESSAGE, line: r.data.MESSAGE }];
+  const time = journalTime(r.data.__REALTIME_TIMESTAMP);
+  return [{ message: r.data.MESSAGE, line: r.data.MESSAGE, ...(time && { time }) }];
 }

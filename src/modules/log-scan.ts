@@ -1,11 +1,15 @@
-// log_scan module (check only): recent sshd log lines that name a cause of refused logins, and what fleetfix's own
-// safety net undid lately, reported as findings with the line. Findings decide nothing: a log keeps describing a
-// fault after it is fixed, and the other checks judge the state.
+// log_scan module (check only): what sshd logged that names a cause of refused logins, judged by each line's own time
+// against the last change that could have fixed it, and what fleetfix's own safety net undid lately, reported as
+// findings with the line and its time. Findings decide nothing: the other checks judge the state.
 import { z } from 'zod';
 import { absolutePathString, intLike } from '../config/fields.js';
 import { LOG_KEYWORDS, scanJournal, scanLogFile } from '../facts/auth-log.js';
+import { pathStates, refusedPathsChanged } from '../facts/log-paths.js';
+import { hostClock, showTime, type HostClock } from '../facts/log-time.js';
+import { judge, type Finding, type History } from '../facts/log-window.js';
 import { first, parseRecords } from '../facts/records.js';
 import { NET_LOG, recentNetLines } from '../facts/safety-net-log.js';
+import { SSHD_START_FACTS, sshdStart } from '../facts/sshd-start.js';
 import { shq } from '../util/shell.js';
 import { defineFact } from '../facts/fact.js';
 import { defineModule, type CheckPlan } from './types.js';
@@ -38,22 +42,23 @@ const logScanLinesFact = defineFact<Params>({
   script(p) {
     const n = p.lines ?? DEFAULT_LINES;
     const files = (p.files ?? ['/var/log/auth.log', '/var/log/secure']).map(shq).join(' ');
-    // Of a log file's last n lines (the window of its findings: see scanLogFile), only those that can matter travel,
-    // each cut to a length a log line has. Without a log file, the journal of sshd's units (the service, its socket
-    // and per-connection instances) since the one running started: a socket-activated sshd's refusals are logged by
-    // the service the socket started. Its records as JSON, with the sender's PID and name as the journal recorded
-    // them, and the listener's PID (the service's main process), so that only the listener itself marks a restart.
-    // What the safety net logged (its lines name their time; the plan keeps the recent ones).
-    const net = `if [ -r ${NET_LOG} ]; then printf 'now=%s\\n' "$(date -u +%s)"; tail -n 50 ${NET_LOG} | ${linesKept('net')}; fi`;
-    return `${net}
-for f in ${files}; do if [ -r "$f" ]; then printf 'source=%s\\n' "$f"; tail -n ${n} "$f" | ${linesKept('log', LOG_KEYWORDS)}; exit 0; fi; done
+    // The host's clock (a traditional syslog time is its local time, without a year), what the safety net logged
+    // (its lines name their time; the plan keeps the recent ones), and when the running sshd last loaded its
+    // configuration. Of a log file's last n lines, only those that can matter travel, each cut to a length a log line
+    // has; then when each path their refusals name last changed. Without a log file, the same of the journal of
+    // sshd's units (the service, its socket and per-connection instances), as JSON with the sender's name and the
+    // time as the journal recorded them.
+    const net = `if [ -r ${NET_LOG} ]; then tail -n 50 ${NET_LOG} | ${linesKept('net')}; fi`;
+    const units = `-u ssh.service -u sshd.service -u ssh.socket -u sshd.socket -u 'ssh@*.service' -u 'sshd@*.service'`;
+    return `printf 'now=%s\\nzone=%s\\n' "$(date +%s)" "$(date +%z)"
+${net}
+${SSHD_START_FACTS}
+for f in ${files}; do if [ -r "$f" ]; then printf 'source=%s\\n' "$f"; tail -n ${n} "$f" | ${linesKept('log', LOG_KEYWORDS)}; tail -n ${n} "$f" | ${refusedPathsChanged(MAX_LINE)}; exit 0; fi; done
 if command -v journalctl >/dev/null 2>&1; then
-  ff_since=; for ff_u in ssh.socket sshd.socket ssh.service sshd.service; do
-    if [ "$(systemctl is-active "$ff_u" 2>/dev/null)" = active ]; then ff_since=$(systemctl show --timestamp=unix -P ActiveEnterTimestamp "$ff_u" 2>/dev/null); echo "since=$ff_u"; break; fi
-  done
-  for ff_p in $(systemctl show -P MainPID ssh.service sshd.service 2>/dev/null); do echo "listener=$ff_p"; done
+  ff_journal() { journalctl ${units} -n ${n} --no-pager "$@" 2>/dev/null; }
   echo source=journal
-  journalctl -u ssh.service -u sshd.service -u ssh.socket -u sshd.socket -u 'ssh@*.service' -u 'sshd@*.service' \${ff_since:+--since "$ff_since"} -n ${n} --no-pager -o json --output-fields=MESSAGE,_PID,_COMM 2>/dev/null | ${linesKept('journal', LOG_KEYWORDS)}
+  ff_journal -o json --output-fields=MESSAGE,_COMM | ${linesKept('journal', LOG_KEYWORDS)}
+  ff_journal -o cat | ${refusedPathsChanged(MAX_LINE)}
 fi; true`;
   },
 });
@@ -65,17 +70,36 @@ export const logScanModule = defineModule({
   facts: (p: Params) => ({ log: logScanLinesFact(p) }),
   plan(p: Params, facts): CheckPlan {
     const r = parseRecords(facts.log!.stdout);
-    const source = first(r, 'source');
+    const clock = hostClock(first(r, 'now'), first(r, 'zone'));
     const net = recentNetLines(r.get('net') ?? [], Number(first(r, 'now'))).map((line) => `safety-net: ${line}`);
     const netNote = net.length ? `; fleetfix's safety net undid changes here lately (${NET_LOG})` : '';
+    const source = first(r, 'source');
     if (!source) return { ok: true, message: `no sshd log found to scan${netNote}`, changes: [], findings: net.length ? net : undefined };
-    // A file's restarts may be forged (see scanLogFile): its findings are of its last lines, some perhaps older.
     const journal = source === 'journal';
-    const found = journal ? scanJournal(r.get('journal') ?? [], r.get('listener') ?? []) : scanLogFile(r.get('log') ?? []);
-    const findings = [...net, ...found.map((f) => `${f.cause}: ${f.line}`)];
-    const window = journal ? `since ${first(r, 'since') ?? 'sshd'} started` : `in its last ${p.lines ?? DEFAULT_LINES} lines`;
-    if (findings.length === 0) return { ok: true, message: `${source}: nothing of note ${window}`, changes: [] };
-    const older = journal || found.length === 0 ? '' : ', perhaps from before sshd last started';
-    return { ok: true, message: `${source}: ${found.length} finding${found.length === 1 ? '' : 's'} ${window}${older}${netNote}`, changes: [], findings };
+    const events = journal ? scanJournal(r.get('journal') ?? []) : scanLogFile(r.get('log') ?? [], clock);
+    const sshd = sshdStart(first(r, 'listener_started'), first(r, 'pidfile_written'));
+    const { findings, history } = judge(events, sshd, pathStates(r.get('changed') ?? []));
+    const window = `in its last ${p.lines ?? DEFAULT_LINES} ${journal ? 'records' : 'lines'} ${sshd ? `since ${sshd.what} at ${showTime(sshd.at, clock)}` : "(sshd's start unknown: no running listener found)"}`;
+    const untimed = findings.filter((f) => !f.event.time).length;
+    const notes = [...(untimed ? [`${untimed} of unknown time`] : []), ...history.map((h) => historyNote(h, clock))].map((n) => `; ${n}`).join('');
+    const found = findings.length ? `${findings.length} ${plural(findings.length, 'finding')}` : 'nothing of note';
+    const all = [...net, ...findings.map((f) => `${f.event.cause}: ${f.event.line} (${when(f, clock)})`)];
+    return { ok: true, message: `${source}: ${found} ${window}${notes}${netNote}`, changes: [], findings: all.length ? all : undefined };
   },
 });
+
+/** When a finding happened, relative to the last change that could have fixed it. */
+function when({ event, after }: Finding, clock: HostClock | undefined): string {
+  if (!event.time) return 'time unknown';
+  const at = `at ${showTime(event.time.at, clock)}`;
+  return after ? `${at}, ${event.time.at >= after.at ? 'after' : 'as'} ${after.what} at ${showTime(after.at, clock)}` : at;
+}
+
+/** What came before a change: "2 refusals before /home/deploy/.ssh last changed at ...". */
+function historyNote({ before, count, refusals }: History, clock: HostClock | undefined): string {
+  return `${count} ${refusals ? plural(count, 'refusal') : `${plural(count, 'line')} of note`} before ${before.what} at ${showTime(before.at, clock)}`;
+}
+
+function plural(n: number, word: string): string {
+  return n === 1 ? word : `${word}s`;
+}

@@ -3,7 +3,7 @@
 # copy-on-write overlay per host, on the lab bridge, with its console (a real getty) on 127.0.0.1 over TCP.
 #
 #   systemd.sh base                       print the cached base's path, building it first when its recipe changed
-#   systemd.sh host-up SLOT IDX NAME DIR CONSOLE_PORT OPERATOR_PUBKEY_FILE ROOT_PASSWORD_FILE service|socket BASE
+#   systemd.sh host-up SLOT IDX NAME DIR CONSOLE_PORT OPERATOR_PUBKEY_FILE ROOT_PASSWORD_FILE service|socket BASE [journal|rsyslog]
 #   systemd.sh host-down DIR
 #   systemd.sh host-sh DIR                a script on stdin runs inside the host, as root: the lab's own access
 #   systemd.sh reboot DIR                 `systemctl reboot` inside, then wait until the new boot is running
@@ -11,11 +11,13 @@
 #
 # Each host is a cgroup of its own (systemd in a pure cgroup2 hierarchy), and a supervisor loop boots it again when
 # it reboots (systemd-nspawn exits 133). `socket` hosts run sshd the Ubuntu way: ssh.socket (Ubuntu's unit) with
-# a stand-in for Ubuntu's sshd-socket-generator (test/lab/ubuntu/), ssh.service disabled.
+# a stand-in for Ubuntu's sshd-socket-generator (test/lab/ubuntu/), ssh.service disabled. `rsyslog` hosts also run
+# Debian's rsyslog (installed into the host's overlay), which writes auth.log with its own times, as Debian 11 did.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 BASE_CACHE=/var/tmp/fleetfix-systemd-base
+RSYSLOG_CACHE=/var/tmp/fleetfix-rsyslog-debs
 BOOT_TIMEOUT=120
 
 # shellcheck source=common.sh
@@ -86,8 +88,20 @@ base() {
   echo "$dest"
 }
 
+rsyslog_debs() { # print the directory of rsyslog's packages and those it needs beyond the base, downloaded once
+  mkdir -p "$RSYSLOG_CACHE"
+  exec 8>"$RSYSLOG_CACHE/.lock"
+  flock 8
+  if [ ! -f "$RSYSLOG_CACHE/.complete" ]; then
+    (cd "$RSYSLOG_CACHE" && apt-get download -qq rsyslog libestr0 libfastjson4 liblognorm5 >/dev/null 2>&1) || die "apt-get download rsyslog failed"
+    touch "$RSYSLOG_CACHE/.complete"
+  fi
+  exec 8>&-
+  echo "$RSYSLOG_CACHE"
+}
+
 host_up() {
-  local slot=$1 idx=$2 name=$3 dir=$4 port=$5 pubkey=$6 pwfile=$7 mode=$8 base=$9
+  local slot=$1 idx=$2 name=$3 dir=$4 port=$5 pubkey=$6 pwfile=$7 mode=$8 base=$9 log=${10:-journal}
   local machine="ffl${slot}h$idx" cg; cg=$(cgroup_root)/fleetfix-lab/$machine
   local addr4="198.18.$slot.$((10 + idx))" addr6="fd00:ff:$slot::$((10 + idx))" r=$dir/rootfs
   # Every host's systemd watches paths with inotify, all as this machine's root: the default of 128 instances runs out
@@ -120,6 +134,11 @@ host_up() {
     install -m 0755 "$HERE/ubuntu/sshd-socket-generator" "$r/lib/systemd/system-generators/sshd-socket-generator"
     chroot "$r" systemctl disable --quiet ssh.service
     chroot "$r" systemctl enable --quiet ssh.socket
+  fi
+  if [ "$log" = rsyslog ]; then
+    local debs; debs=$(rsyslog_debs)
+    mkdir -p "$r/tmp/rsyslog-debs" && cp "$debs"/*.deb "$r/tmp/rsyslog-debs/"
+    chroot "$r" sh -c 'dpkg -i /tmp/rsyslog-debs/*.deb >/dev/null && rm -rf /tmp/rsyslog-debs'
   fi
 
   mkdir -p "$cg"
