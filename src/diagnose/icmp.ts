@@ -1,5 +1,6 @@
 // ICMP echo with the system's ping (iputils): does the host answer at all, does the network say it is unreachable?
 import { spawn } from 'node:child_process';
+import { asProbe } from './quiet.js';
 
 /**
  * `reply`: the host answered the echo, so it is up. `unreachable`: an ICMP error came back instead (no ARP answer on
@@ -10,6 +11,10 @@ export type IcmpSeen = { outcome: 'reply' } | { outcome: 'unreachable'; said: st
 
 /** One echo request to `address`, waiting at most `waitMs` (at least 4 s: a failed ARP takes 3 s to be reported). */
 export function ping(address: string, waitMs: number): Promise<IcmpSeen> {
+  return asProbe(() => echo(address, waitMs));
+}
+
+function echo(address: string, waitMs: number): Promise<IcmpSeen> {
   const waitS = Math.max(4, Math.ceil(waitMs / 1000));
   return new Promise((resolve) => {
     const child = spawn('ping', ['-n', '-c', '1', '-W', String(waitS), '--', address], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });

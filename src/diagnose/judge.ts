@@ -3,6 +3,7 @@ import type { Cause } from './causes.js';
 import type { IcmpSeen } from './icmp.js';
 import type { OperatorIssue } from './operator-key.js';
 import type { SshdAt } from './ports.js';
+import type { Refusal } from './refusal.js';
 import type { TcpSeen } from './tcp.js';
 
 /** One SSH handshake: the host key's verdict, the methods offered, whether the key got in, or how it ended. */
@@ -33,12 +34,16 @@ export interface Seen {
   retries?: TcpSeen[];
   /** ICMP echo, asked when the port refused no connection. */
   icmp?: IcmpSeen;
+  /** What refused the connection, where it was refused: a TCP RST or an ICMP port-unreachable. */
+  refusal?: Refusal;
   /** Ports tried besides the configured one, and where among them sshd answered. */
   otherPorts?: number[];
   sshdAt?: SshdAt[];
   /** Handshakes in order: more than one only when the first closed before authentication. */
   handshakes?: HandshakeSeen[];
   operator?: OperatorIssue[];
+  /** The login of the user the playbook is about (ssh_user), where that is not the inventory's user who got in. */
+  asUser?: { user: string; handshake: HandshakeSeen };
 }
 
 export interface Verdict {
@@ -46,6 +51,8 @@ export interface Verdict {
   detail: string;
 }
 
+/** libwrap's refuse() sleeps 5 s before it exits: a connection held that long without a byte, then closed, is its mark. */
+const WRAPPERS_WAIT_MS = 4500;
 const CLOSED = /lost before handshake|ECONNRESET|EPIPE|socket hang up|closed/i;
 const EXCEEDED = /Exceeded (PerSource)?MaxStartups/i;
 const PENALTY = /Not allowed at this time/i;
@@ -67,7 +74,9 @@ function networkVerdict(seen: Seen): Verdict | undefined {
   switch (tcp.outcome) {
     case 'refused':
       if (elsewhere) return { cause: 'sshd-on-other-port', detail: `${at} refused the connection, but sshd answers on port ${elsewhere}` };
-      return { cause: 'port-refused', detail: `${at} refused the connection (RST): sshd not running, listening on another port or address, or a firewall REJECT${triedNone}` };
+      if (seen.refusal?.by === 'icmp') return { cause: 'port-rejected', detail: `${at} refused the connection with an ICMP port-unreachable, not a TCP RST: a firewall REJECT (iptables' default), often a ban of this address (fail2ban's REJECT)${triedNone}` };
+      if (seen.refusal?.by === 'rst') return { cause: 'port-refused', detail: `${at} refused the connection with a TCP RST (no ICMP error came back): sshd not running, listening on another port or address, or a REJECT --reject-with tcp-reset${triedNone}` };
+      return { cause: 'port-refused', detail: `${at} refused the connection (a TCP RST or an ICMP port-unreachable${seen.refusal ? `; which, cannot be told: ${seen.refusal.why}` : ''}): sshd not running, listening on another port or address, or a firewall REJECT${triedNone}` };
     case 'timeout':
       if (elsewhere) return { cause: 'sshd-on-other-port', detail: `${at} did not answer within ${secs} (dropped), but sshd answers on port ${elsewhere}` };
       return silentVerdict(seen, `${at} did not answer within ${secs}`, triedNone);
@@ -95,7 +104,7 @@ function silentVerdict(seen: Seen, what: string, triedNone: string): Verdict {
     case 'unreachable':
       return { cause: 'host-down', detail: `${what}, and ping got "${icmp.said}": nothing answers at that address${triedNone}` };
     case 'silent':
-      return { cause: 'firewall-drop-or-host-down', detail: `${what}, and ping got no answer, not even an ICMP error: a firewall that drops ICMP too, or a host that is down; from here they cannot be told apart${triedNone}` };
+      return { cause: 'firewall-drop-or-host-down', detail: `${what}, and ping got no answer, not even an ICMP error: a firewall that drops ICMP too (sshguard's ban drops every packet from the address), or a host that is down; from here they cannot be told apart${triedNone}` };
     case 'unavailable':
       return { cause: 'firewall-drop-or-host-down', detail: `${what}; ping was not possible (${icmp.said}), so a firewall DROP cannot be told from a host that is down${triedNone}` };
     default:
@@ -120,6 +129,10 @@ function closedBeforeBanner(seen: Seen, tcp: TcpSeen): Verdict {
   if (tcp.outcome === 'not-ssh') return { cause: 'wrong-service', detail: `${at} answers, but not with SSH (${JSON.stringify(tcp.banner ?? '')}): the wrong port, or another service on it` };
   const all = [tcp, ...(seen.retries ?? [])];
   const through = all.filter((t) => t.outcome === 'open').length;
+  if (all.every((t) => (t.silentMs ?? 0) >= WRAPPERS_WAIT_MS)) {
+    const secs = (Math.min(...all.map((t) => t.silentMs!)) / 1000).toFixed(1);
+    return { cause: 'tcp-wrappers', detail: `${at} accepted, sent nothing and hung up after ${secs} s or more, on all ${all.length} connection${all.length === 1 ? '' : 's'}: the way TCP wrappers refuse (libwrap waits 5 s, and longer where DNS is slow, before it hangs up): /etc/hosts.deny or hosts.allow refuses this address` };
+  }
   if (through > 0) return { cause: 'maxstartups-full', detail: `${at} hung up before the SSH banner on ${all.length - through} of ${all.length} connections while the others got through: a limit on unauthenticated connections (MaxStartups, or PerSourceMaxStartups for this address)` };
   return { cause: 'connection-reset', detail: `${at} accepted, then hung up before the SSH banner, on all ${all.length} connection${all.length === 1 ? '' : 's'}: TCP wrappers, sshd failing per connection, or a limit that never lets up` };
 }
@@ -153,12 +166,25 @@ function sshVerdict(seen: Seen): Verdict {
     // fleetfix got in; ssh would not, where the key that got in (or the agent asked for) has a problem of its own.
     const blocking = operator.find((o) => (o.path !== undefined && o.path === shake.acceptedIdentity) || o.path === undefined);
     if (blocking) return { cause: blocking.cause, detail: `${blocking.detail} (fleetfix logs in with the key as ${seen.user}; ssh would not)` };
-    return { cause: 'ok', detail: `SSH works: ${seen.tcp?.banner ?? at}${aside(operator)}` };
+    if (seen.asUser) {
+      const refused = userVerdict(seen, seen.asUser);
+      if (refused) return refused;
+    }
+    return { cause: 'ok', detail: `SSH works${seen.asUser ? ` as ${seen.user} and ${seen.asUser.user}` : ''}: ${seen.tcp?.banner ?? at}${aside(operator)}` };
   }
   const error = shake.error ?? 'the handshake ended without a verdict';
   if (/Timed out while waiting for handshake|no SSH handshake within/i.test(error)) return { cause: 'handshake-timeout', detail: `${at} sent its banner, but the key exchange did not finish within ${seen.timeoutMs / 1000} s` };
   if (/no matching/i.test(error)) return { cause: 'no-common-algorithm', detail: `${at}: ${error}` };
   return { cause: 'handshake-failed', detail: `${at}: ${error}` };
+}
+
+/** The playbook's user, once the inventory's got in: what keeps that user out, or undefined where the key gets in. */
+function userVerdict(seen: Seen, { user, handshake }: { user: string; handshake: HandshakeSeen }): Verdict | undefined {
+  if (handshake.keyAccepted === true) return undefined;
+  const though = `, though ${seen.user} gets in`;
+  if (handshake.methods && !handshake.methods.includes('publickey')) return { cause: 'pubkey-disabled', detail: `sshd offers ${user} ${handshake.methods.join(', ') || 'nothing'}, not publickey${though}: PubkeyAuthentication no or AuthenticationMethods in a Match block` };
+  if (handshake.keyAccepted === false) return { cause: 'key-not-accepted', detail: `our key was not accepted for ${user} (ssh_user)${though}: the key is missing from ${user}'s authorized_keys, ~/.ssh or authorized_keys have modes or an owner StrictModes refuses, AllowUsers/DenyUsers/AllowGroups, or the account` };
+  return { cause: 'handshake-failed', detail: `the login as ${user} (ssh_user) failed${though}: ${handshake.error ?? 'the handshake ended without a verdict'}` };
 }
 
 function aside(issues: OperatorIssue[]): string {

@@ -11,6 +11,7 @@ import { ping } from './icmp.js';
 import { judge, type HandshakeSeen, type Seen } from './judge.js';
 import { checkOperator, type IdentityCheck } from './operator-key.js';
 import { findSshd, otherPorts } from './ports.js';
+import { refusalOf } from './refusal.js';
 import { tcpProbe } from './tcp.js';
 
 const { Client } = ssh2;
@@ -25,7 +26,8 @@ export interface Probe {
   seen: Seen;
 }
 
-export async function probeHost(host: HostSpec, timeoutMs: number): Promise<Probe> {
+/** Probe `host`; where the playbook is about another user than the inventory's (`asUser`), that user's login too. */
+export async function probeHost(host: HostSpec, timeoutMs: number, asUser?: string): Promise<Probe> {
   const port = host.ssh.port;
   let address = host.address;
   const seen: Seen = { at: `${address}:${port}`, user: host.ssh.user, timeoutMs, hostKeyPolicy: host.hostKeyPolicy, knownHosts: host.knownHosts };
@@ -51,9 +53,14 @@ export async function probeHost(host: HostSpec, timeoutMs: number): Promise<Prob
   if (outcome === 'refused' || outcome === 'timeout' || outcome === 'host-unreachable') {
     // Where else sshd answers, and whether the host answers at all; both at once.
     seen.otherPorts = otherPorts(host);
-    const [sshdAt, icmp] = await Promise.all([findSshd(address, seen.otherPorts, timeoutMs), outcome === 'refused' ? undefined : ping(address, timeoutMs)]);
+    const [sshdAt, icmp, refusal] = await Promise.all([
+      findSshd(address, seen.otherPorts, timeoutMs),
+      outcome === 'refused' ? undefined : ping(address, timeoutMs),
+      outcome === 'refused' ? refusalOf(address, port, timeoutMs) : undefined,
+    ]);
     seen.sshdAt = sshdAt;
     if (icmp) seen.icmp = icmp;
+    if (refusal) seen.refusal = refusal;
     return done();
   }
   if (outcome === 'reset') {
@@ -65,6 +72,7 @@ export async function probeHost(host: HostSpec, timeoutMs: number): Promise<Prob
   seen.handshakes = [await handshake(host, address, identities, timeoutMs, socket)];
   // Hung up before authentication: try again, a bounded number of times, to see whether others get through.
   for (let i = 0; i < RETRIES && closedEarly(seen.handshakes.at(-1)!); i++) seen.handshakes.push(await handshake(host, address, identities, timeoutMs));
+  if (asUser && asUser !== host.ssh.user && seen.handshakes.at(-1)!.keyAccepted) seen.asUser = { user: asUser, handshake: await handshake(host, address, identities, timeoutMs, undefined, asUser) };
   return done();
 }
 
@@ -72,14 +80,15 @@ function closedEarly(h: HandshakeSeen): boolean {
   return !!h.error && /lost before handshake|ECONNRESET|EPIPE|closed/i.test(h.error) && !h.methods && h.keyAccepted === undefined && !h.hostKey;
 }
 
-/** One SSH handshake: the host key's verdict, the methods the server offers, and whether our credentials get in. */
-function handshake(host: HostSpec, address: string, identities: IdentityCheck[], timeoutMs: number, sock?: Socket): Promise<HandshakeSeen> {
+/** One SSH handshake as `user` (the inventory's by default): the host key's verdict, the methods offered, whether our credentials get in. */
+function handshake(host: HostSpec, address: string, identities: IdentityCheck[], timeoutMs: number, sock?: Socket, user = host.ssh.user): Promise<HandshakeSeen> {
   const store = KnownHostsStore.forPath(host.knownHosts);
   const names = [lookupName(host.address, host.ssh.port), ...(host.name !== host.address ? [lookupName(host.name, host.ssh.port)] : [])];
   const knownTypes = knownKeyTypes(store.index(), names);
   const serverHostKey = hostKeyAlgorithms(knownTypes);
   const out: HandshakeSeen = { knownTypes };
-  const access = host.ssh;
+  // Another user is judged by the operator's keys alone: the inventory's password is its own user's.
+  const access = user === host.ssh.user ? host.ssh : { ...host.ssh, user, password: undefined };
   // Each usable identity file, then the agent, then a password: the file that gets in is known by its place.
   const queue: { method: AnyAuthMethod; identity?: string }[] = [
     { method: { type: 'none', username: access.user } },

@@ -1,4 +1,5 @@
 // Which sshd_config Match blocks apply to one connection (user, groups, host, addresses, port), as servconf.c decides.
+import { inCidr } from './address.js';
 
 /** A connection as `sshd -T -C` takes it; what is unknown is left out, and a criterion on it does not match. */
 export interface Connection {
@@ -50,29 +51,6 @@ export function addressList(addr: string, list: string): boolean {
     }
   }
   return got;
-}
-
-function inCidr(addr: string, cidr: string): boolean {
-  const [net, bitsText] = cidr.split('/');
-  const a = toBits(addr);
-  const n = toBits(net!);
-  const bits = Number(bitsText);
-  if (!a || !n || a.length !== n.length || !Number.isInteger(bits) || bits > a.length) return false;
-  return a.slice(0, bits) === n.slice(0, bits);
-}
-
-/** An IPv4 or IPv6 address as a string of bits; undefined when it is neither. */
-function toBits(addr: string): string | undefined {
-  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(addr);
-  if (v4) return v4.slice(1).map((o) => Number(o).toString(2).padStart(8, '0')).join('');
-  if (!addr.includes(':')) return undefined;
-  const [head, tail] = addr.split('::');
-  const parts = (s?: string) => (s ? s.split(':') : []);
-  const h = parts(head);
-  const t = parts(tail);
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return undefined;
-  return groups.map((g) => parseInt(g, 16).toString(2).padStart(16, '0')).join('');
 }
 
 /**

@@ -23,8 +23,8 @@ const NFT_TEXT = 'nft -s -a list ruleset 2>/dev/null';
 const b64 = (cmd: string) => `"$(${cmd} | ${BASE64})"`;
 const decode = (v: string | undefined) => Buffer.from(v ?? '', 'base64').toString('utf8');
 
-/** The facts the firewall check reads. */
-const firewallRulesFact = defineFact<Params>({
+/** The facts the firewall check reads (the ban check reads them too: one read of the rules per host). */
+export const firewallRulesFact = defineFact<Params>({
   name: 'firewall.rules',
   script(p) {
     const port = p.port ?? 22;

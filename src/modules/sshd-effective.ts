@@ -27,18 +27,24 @@ export function judgedConnection(p: ConnectionParams): ConnectionParams {
 }
 
 /**
- * Shell lines (needing SSHD_FN) that print the connection as `conn_*` records and the user's groups, and set ff_spec
- * to the `-C` spec for sshd -T. The session's SSH_CONNECTION is its own, or an ancestor's where sudo cleared it; only
- * address characters are taken from it.
+ * Shell lines that set the positional parameters to the session's SSH_CONNECTION (client address and port, host
+ * address and port; none without one): its own, or an ancestor's where sudo cleared it; only address characters taken.
  */
-export function connectionFacts(p: ConnectionParams): string {
-  return `ff_c=\${SSH_CONNECTION:-}; ff_p=$PPID
+export const SESSION_CONNECTION = `ff_c=\${SSH_CONNECTION:-}; ff_p=$PPID
 while [ -z "$ff_c" ] && [ "\${ff_p:-0}" -gt 1 ] 2>/dev/null; do
   ff_c=$(tr '\\0' '\\n' < /proc/$ff_p/environ 2>/dev/null | sed -n 's/^SSH_CONNECTION=//p' | head -n 1)
   ff_p=$(awk '/^PPid:/ { print $2 }' /proc/$ff_p/status 2>/dev/null)
 done
 case "$ff_c" in *[!0-9A-Fa-f.:\\ ]*) ff_c= ;; esac
-set -f; set -- $ff_c; set +f
+set -f; set -- $ff_c; set +f`;
+
+/**
+ * Shell lines (needing SSHD_FN) that print the connection as `conn_*` records and the user's groups, and set ff_spec
+ * to the `-C` spec for sshd -T. The session's SSH_CONNECTION is its own, or an ancestor's where sudo cleared it; only
+ * address characters are taken from it.
+ */
+export function connectionFacts(p: ConnectionParams): string {
+  return `${SESSION_CONNECTION}
 ff_addr=${p.addr ? shq(p.addr) : '${1:-}'} ff_laddr=${p.laddr ? shq(p.laddr) : '${3:-}'} ff_lport=${p.lport ? shq(p.lport) : '${4:-}'} ff_host=${p.host ? shq(p.host) : '$ff_addr'}
 printf 'conn_addr=%s\\nconn_laddr=%s\\nconn_lport=%s\\nconn_host=%s\\n' "$ff_addr" "$ff_laddr" "$ff_lport" "$ff_host"
 printf 'groups=%s\\n' "$(id -Gn ${shq(p.user)} 2>/dev/null)"

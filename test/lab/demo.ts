@@ -33,7 +33,7 @@ try {
   }
   const inv = ['-i', fleet.inventoryPath, '--var', 'ssh_user=deploy'];
   const steps: [string[], number][] = [
-    [['diagnose', '-i', fleet.inventoryPath], 3],
+    [['diagnose', ...inv], 3],
     [['audit', ...inv], 2],
     [['plan', ...inv], 2],
     [['apply', '--yes', ...inv], 0],

@@ -10,14 +10,15 @@ import { stringify } from 'yaml';
 export const LAB_ROOT = '/var/tmp/fleetfix-lab';
 const LAB_SH = fileURLToPath(new URL('./lab.sh', import.meta.url));
 const SYSTEMD_SH = fileURLToPath(new URL('./systemd.sh', import.meta.url));
-const TOOLS: Record<string, string> = { sshd: 'openssh-server', ssh: 'openssh-client', iptables: 'iptables', nft: 'nftables', socat: 'socat', ip: 'iproute2', nsenter: 'util-linux', 'ssh-keygen': 'openssh-client', sudo: 'sudo', ping: 'iputils-ping' };
+const TOOLS: Record<string, string> = { sshd: 'openssh-server', ssh: 'openssh-client', iptables: 'iptables', nft: 'nftables', socat: 'socat', ip: 'iproute2', nsenter: 'util-linux', 'ssh-keygen': 'openssh-client', sudo: 'sudo', ping: 'iputils-ping', 'fail2ban-client': 'fail2ban', ipset: 'ipset', sshguard: 'sshguard' };
 /** What the systemd kind needs besides: its hosts boot with systemd-nspawn from a base built by mmdebstrap. */
 const SYSTEMD_TOOLS: Record<string, string> = { 'systemd-nspawn': 'systemd-container', mmdebstrap: 'mmdebstrap' };
 
 /**
  * `namespaces`: this machine's Debian in namespaces, sshd started by /etc/init.d/ssh, logging to auth.log.
  * `systemd`: systemd as PID 1 (systemd-nspawn) on a Debian base, sshd as ssh.service or, for the hosts named in
- * `socketActivated`, as Ubuntu's ssh.socket; logs in the journal; hosts can reboot.
+ * `socketActivated`, as Ubuntu's ssh.socket; logs in the journal, and for the hosts named in `rsyslog` through
+ * rsyslog to /var/log/auth.log too; hosts can reboot.
  */
 export type HostKind = 'namespaces' | 'systemd';
 
@@ -67,6 +68,8 @@ export interface FleetOptions {
   kind?: HostKind;
   /** systemd kind: the hosts whose sshd is socket-activated (ssh.socket); the others run ssh.service. */
   socketActivated?: string[];
+  /** systemd kind: the hosts that also run rsyslog, which writes sshd's lines with its own times to /var/log/auth.log. */
+  rsyslog?: string[];
   /** Extra inventory settings merged into `defaults`. */
   defaults?: Record<string, unknown>;
 }
@@ -202,7 +205,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     const up = (h: LabHost) => {
       const args = [String(slot), String(h.index), h.name, h.dir, String(h.consolePort), `${operatorKey}.pub`, consolePasswordFile];
       if (kind === 'namespaces') return must(LAB_SH, ['host-up', ...args]);
-      return must(SYSTEMD_SH, ['host-up', ...args, opts.socketActivated?.includes(h.name) ? 'socket' : 'service', base]);
+      return must(SYSTEMD_SH, ['host-up', ...args, opts.socketActivated?.includes(h.name) ? 'socket' : 'service', base, opts.rsyslog?.includes(h.name) ? 'rsyslog' : 'journal']);
     };
     await Promise.all(hosts.map((h) => limit(() => up(h))));
 

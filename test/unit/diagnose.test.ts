@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +13,7 @@ import { readPing, type IcmpSeen } from '../../src/diagnose/icmp.js';
 import { judge, type Seen } from '../../src/diagnose/judge.js';
 import { agentKeys, checkIdentity, checkOperator } from '../../src/diagnose/operator-key.js';
 import { otherPorts } from '../../src/diagnose/ports.js';
+import { refusalOf, tableValue } from '../../src/diagnose/refusal.js';
 import { runResult, type HostResult } from '../../src/report/model.js';
 import { makeStyle } from '../../src/report/style.js';
 import { renderDiagnosis } from '../../src/report/text.js';
@@ -105,6 +107,21 @@ describe('the other ports tried', () => {
     ['not the configured port, not a jump host\'s; 22 when another is configured', host(2222, [{ port: 8022, jump: {} }]), [22, 2200, 22222]],
   ];
   for (const [name, h, ports] of rows) it(name, () => assert.deepEqual(otherPorts(h), ports));
+});
+
+describe('what refused a connection: the ICMP counters around it', () => {
+  it('/proc/net/snmp is read by header and value lines', () => {
+    const snmp = 'Ip: Forwarding DefaultTTL\nIp: 2 64\nIcmp: InMsgs InErrors InCsumErrors InDestUnreachs InTimeExcds\nIcmp: 221 3 0 72 0\nIcmpMsg: InType3 OutType3\nIcmpMsg: 72 16\n';
+    assert.equal(tableValue(snmp, 'Icmp:', 'InDestUnreachs'), 72);
+    assert.ok(Number.isNaN(tableValue(snmp, 'Icmp:', 'NoSuchField')));
+  });
+  it('a closed port on this machine answers with a TCP RST, and no ICMP comes back', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    assert.deepEqual(await refusalOf('127.0.0.1', port, 3000), { by: 'rst' });
+  });
 });
 
 describe('every cause has its remedy, printed once per cause under the diagnosis table', () => {
