@@ -1,4 +1,5 @@
-// authorized_keys lines: options, key type, base64 blob and comment, as sshd reads them.
+// authorized_keys: the operator's key line as given, and edits of a file that keep every other line as it was.
+import { KEY_TYPE, readKeyLine, withoutInvisibleLead, type KeyLine } from './sshd-key-line.js';
 
 export interface AuthorizedKey {
   options?: string;
@@ -7,9 +8,11 @@ export interface AuthorizedKey {
   comment?: string;
 }
 
-const KEY_TYPE = /^(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com|(ssh|ecdsa|sk)-[a-z0-9@.-]+-cert-v01@openssh\.com)$/;
-
-/** Parse one line; undefined for blanks, comments and lines sshd would not accept as a key. */
+/**
+ * Parse a key line as given to fleetfix (the `key` parameter, checked by keyLineProblem): options, type, blob and
+ * comment; undefined for blanks, comments and what is no key line. A line of a host's file is judged by readKeyLine,
+ * as sshd reads it.
+ */
 export function parseAuthorizedKey(line: string): AuthorizedKey | undefined {
   const text = line.trim();
   if (!text || text.startsWith('#')) return undefined;
@@ -50,30 +53,98 @@ export function appendKeyLine(content: string, keyLine: string): string {
   return `${content}${sep}${keyLine.trim()}\n`;
 }
 
-/**
- * Content where `key` is held only with exactly `options` (none when undefined): every line holding it with other
- * options becomes `line`, and `line` is appended when no line holds the key. Every other line is kept, in order.
- */
-export function ensureKeyLine(content: string, key: AuthorizedKey, line: string, options: string | undefined): string {
-  let held = false;
-  const lines = content.split(/(?<=\n)/).map((text) => {
-    const parsed = parseAuthorizedKey(text);
-    if (!parsed || !sameKey(parsed, key)) return text;
-    held = true;
-    return (parsed.options ?? '') === (options ?? '') ? text : `${line}${text.endsWith('\n') ? '\n' : ''}`;
-  });
-  return held ? lines.join('') : appendKeyLine(content, line);
+/** An edit of authorized_keys: the new content, and what sshd makes of the lines it keeps. */
+export interface KeyEdit {
+  after: string;
+  /** What the edit does to the key: nothing, its options set, a broken copy repaired, the key added, or removed. */
+  action: 'none' | 'options' | 'repair' | 'append' | 'remove';
+  /** The broken copy of the key the edit repairs: its first and last line (from 1), and what was wrong with it. */
+  repaired?: { first: number; last: number; problem: string };
+  /** The other lines sshd reads no key from though they look like keys, with why: left as they are. */
+  broken: { line: number; problem: string }[];
 }
 
-/** Content without the lines that hold `key` (any options or comment). */
-export function removeKey(content: string, key: AuthorizedKey): string {
-  return content
-    .split(/(?<=\n)/)
-    .filter((line) => {
-      const parsed = parseAuthorizedKey(line);
-      return !(parsed && sameKey(parsed, key));
-    })
-    .join('');
+/** The lines of a file, each with its line end, and how sshd reads each. */
+function readLines(content: string): { text: string; read: KeyLine }[] {
+  return content.split(/(?<=\n)/).map((text) => ({ text, read: readKeyLine(text.replace(/\n$/, '')) }));
+}
+
+const lineEnd = (text: string) => /\r?\n$/.exec(text)?.[0] ?? '';
+
+/** The broken lines of `lines` outside `first`..`last` (from 1). */
+function brokenOutside(lines: { read: KeyLine }[], first = 0, last = -1): KeyEdit['broken'] {
+  return lines.flatMap(({ read }, i) => (read.kind === 'broken' && (i + 1 < first || i + 1 > last) ? [{ line: i + 1, problem: read.problem }] : []));
+}
+
+/**
+ * Content where sshd reads `key` with exactly `options` (none when undefined). A line holding it with other options
+ * becomes `line`. Where no line sshd reads holds it, the first broken copy of it is repaired: a line that holds it
+ * behind a byte-order mark loses the mark, and any other broken copy, or one split over several lines (a paste that
+ * wrapped), becomes `line`; with none, `line` is appended. Every other line is kept as it was, in order.
+ */
+export function wantKey(content: string, key: AuthorizedKey, line: string, options: string | undefined): KeyEdit {
+  const lines = readLines(content);
+  const wanted = (read: KeyLine) => read.kind === 'key' && (read.key.options ?? '') === (options ?? '');
+  if (lines.some(({ read }) => read.kind === 'key' && sameKey(read.key, key))) {
+    const after = lines.map(({ text, read }) => (read.kind === 'key' && sameKey(read.key, key) && !wanted(read) ? `${line}${lineEnd(text)}` : text)).join('');
+    return { after, action: after === content ? 'none' : 'options', broken: brokenOutside(lines) };
+  }
+  const copy = brokenCopy(lines, key);
+  if (!copy) return { after: appendKeyLine(content, line), action: 'append', broken: brokenOutside(lines) };
+  const repaired = readKeyLine(copy.text);
+  const text = wanted(repaired) ? copy.text : line;
+  const after = [...lines.slice(0, copy.first - 1).map((l) => l.text), `${text}${lineEnd(lines[copy.last - 1]!.text)}`, ...lines.slice(copy.last).map((l) => l.text)].join('');
+  return { after, action: 'repair', repaired: { first: copy.first, last: copy.last, problem: copy.problem }, broken: brokenOutside(lines, copy.first, copy.last) };
+}
+
+/** The most lines one key split over by a wrapping paste is looked for in (a 16384-bit RSA key at 40 columns). */
+const MOST_SPLIT_LINES = 80;
+
+/**
+ * The first broken copy of `key`: a line that holds it but is broken (what it holds once its leading mark is dropped,
+ * as `text`), or lines that hold it only joined (a line ending in the key type or the start of its data, and the
+ * lines after it that go on with the data, the last one with any comment).
+ */
+function brokenCopy(lines: { text: string; read: KeyLine }[], key: AuthorizedKey): { first: number; last: number; text: string; problem: string } | undefined {
+  for (let i = 0; i < lines.length; i++) {
+    const { text, read } = lines[i]!;
+    if (read.kind !== 'broken') continue;
+    const bare = text.replace(/\r?\n$/, '');
+    if (read.key && sameKey(read.key, key)) return { first: i + 1, last: i + 1, text: withoutInvisibleLead(bare), problem: read.problem };
+    // A line cut inside the key: TYPE and the start of the data (or none), with nothing after it.
+    const start = new RegExp(`(^|[ \\t])${key.type.replace(/[.]/g, '\\.')}(?:[ \\t]+([A-Za-z0-9+/=]*))?[ \\t]*\\r?$`).exec(bare);
+    const head = start?.[2] ?? '';
+    if (!start || !key.blob.startsWith(head)) continue;
+    let joined = bare.replace(/[ \t]*\r?$/, '') + (head ? '' : ' ');
+    let rest = key.blob.slice(head.length);
+    for (let j = i + 1; j < lines.length && j - i < MOST_SPLIT_LINES && rest; j++) {
+      const part = lines[j]!.text.replace(/\r?\n$/, '').replace(/\r$/, '');
+      if (part.startsWith(rest) && (part.length === rest.length || /^[ \t]/.test(part.slice(rest.length)))) {
+        return { first: i + 1, last: j + 1, text: joined + part, problem: `it is split over ${j - i + 1} lines (a paste that wrapped), and sshd reads each line on its own` };
+      }
+      if (!rest.startsWith(part) || !part) break;
+      joined += part;
+      rest = rest.slice(part.length);
+    }
+  }
+  return undefined;
+}
+
+/** The most broken lines a check names one by one; the rest are counted. */
+const MOST_NAMED = 10;
+
+/** A finding for each broken line sshd reads no key from (MOST_NAMED of them, then how many more). */
+export function brokenLineFindings(file: string, broken: KeyEdit['broken']): string[] {
+  const named = broken.slice(0, MOST_NAMED).map(({ line, problem }) => `${file} line ${line}: sshd reads no key from it: ${problem}`);
+  return broken.length > MOST_NAMED ? [...named, `${file}: ${broken.length - MOST_NAMED} more lines sshd reads no key from`] : named;
+}
+
+/** Content without the lines that hold `key`, as sshd reads it (any options or comment) or in a broken line. */
+export function dropKey(content: string, key: AuthorizedKey): KeyEdit {
+  const lines = readLines(content);
+  const holds = (read: KeyLine) => read.kind !== 'skipped' && read.key !== undefined && sameKey(read.key, key);
+  const after = lines.filter(({ read }) => !holds(read)).map((l) => l.text).join('');
+  return { after, action: after === content ? 'none' : 'remove', broken: brokenOutside(lines).filter(({ line }) => !holds(lines[line - 1]!.read)) };
 }
 
 /**
