@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { hostPathString, lineString } from '../config/fields.js';
-import { ensureKeyLine, keyLineProblem, keyOptionsProblem, parseAuthorizedKey, removeKey, sameKey } from '../facts/authorized-keys.js';
+import { brokenLineFindings, dropKey, keyLineProblem, keyOptionsProblem, parseAuthorizedKey, wantKey } from '../facts/authorized-keys.js';
 import { chainScript, formatMode, parseChain, parseStat, realDirScript, type FileStat } from '../facts/files.js';
 import { first, parseRecords } from '../facts/records.js';
 import { fingerprint } from '../util/fingerprint.js';
@@ -13,7 +13,7 @@ import { asUserLine, FILE_READ_LIMIT, inDirScript, replaceFileLines, SAFE_FS_FNS
 import { connectionParams, judgedConnection } from './sshd-effective.js';
 import { effectiveValue, sshdEffective } from './sshd-facts.js';
 import { defineFact } from '../facts/fact.js';
-import { defineModule, type Change, type CheckPlan } from './types.js';
+import { defineModule, type Change, type CheckPlan, type PlannedPath } from './types.js';
 
 const params = z.strictObject({
   /** The user, and the connection whose sshd -T says where the user's keys are (AuthorizedKeysFile, Match blocks included). */
@@ -69,6 +69,21 @@ if [ -f "$f" ] && [ ! -L "$f" ]; then
   if [ "$size" -le "$limit" ]; then printf 'content=%s\\n' "$(head -c "$limit" -- "$f" | ${BASE64})"; fi
 fi`;
 
+/**
+ * Where the user cannot read the file (a `sudo cp` left it root's, a directory above is closed to the user), root
+ * reads it for the plan, safely: in its directory entered without a link, only a regular file with one name (and
+ * only where the kernel stops users linking files they do not own), opened without following a link or waiting;
+ * `root_size` is what stat saw, so that a file swapped while read is told apart. The fixes that make it the user's
+ * come first; the write itself is still the user's.
+ */
+const READ_AS_ROOT = `( cd -P -- "$ff_dir" 2>/dev/null && [ "$(pwd -P)" = "$ff_dir" ] || exit 0
+  [ "$(cat /proc/sys/fs/protected_hardlinks 2>/dev/null)" = 1 ] || exit 0
+  ff_n=\${ff_file##*/}
+  ff_s=$(LC_ALL=C stat -c '%F|%h|%s' -- "$ff_n" 2>/dev/null) || exit 0
+  case "$ff_s" in 'regular file|1|'* | 'regular empty file|1|'*) ;; *) exit 0 ;; esac
+  [ "\${ff_s##*|}" -le ${FILE_READ_LIMIT} ] || exit 0
+  printf 'root_size=%s\\nroot_content=%s\\n' "\${ff_s##*|}" "$(dd if="$ff_n" iflag=nofollow,nonblock,count_bytes count=${FILE_READ_LIMIT} status=none 2>/dev/null | ${BASE64})" )`;
+
 /** The facts the authorized_key check reads. */
 
 const authorizedKeyFileFact = defineFact<Params>({
@@ -87,7 +102,9 @@ const authorizedKeyFileFact = defineFact<Params>({
       // (sshd finds no file there to refuse).
       `ff_p=$ff_file; set --; while :; do set -- "$@" "$ff_p"; if [ "$ff_p" = "$ff_home" ] || [ "$ff_p" = / ]; then break; fi; ff_p=\${ff_p%/*}; ff_p=\${ff_p:-/}; done`,
       chainScript('ff_file', 'ff_dir'),
-      asUserLine('ff_uid', 'ff_gid', READ_AS_USER, ['"$ff_file"', String(FILE_READ_LIMIT), '"$ff_size"']),
+      `ff_read=$(${asUserLine('ff_uid', 'ff_gid', READ_AS_USER, ['"$ff_file"', String(FILE_READ_LIMIT), '"$ff_size"'])})`,
+      `printf '%s\\n' "$ff_read"`,
+      `case "$ff_read" in size=* | *"\n"size=*) ;; *) if [ -f "$ff_file" ]; then ${READ_AS_ROOT}; fi ;; esac`,
     ].join('\n');
   },
 });
@@ -97,7 +114,7 @@ export const authorizedKeyModule = defineModule({
   summary: "a public key is present in (or absent from) a user's authorized_keys",
   params,
   facts: (p: Params) => ({ keys: authorizedKeyFileFact(p) }),
-  plan(p: Params, facts): CheckPlan {
+  plan(p: Params, facts, planned): CheckPlan {
     const r = parseRecords(facts.keys!.stdout);
     const fail = (error: string): CheckPlan => ({ ok: false, message: error, changes: [], error });
     if (first(r, 'user') === 'absent') return fail(`no such user: ${p.user}`);
@@ -105,35 +122,48 @@ export const authorizedKeyModule = defineModule({
     if (first(r, 'akf_none') === 'yes') return fail(`AuthorizedKeysFile is none for ${p.user}: sshd reads no authorized_keys file, so no key logs ${p.user} in`);
     const file = first(r, 'file');
     const dir = first(r, 'dir');
-    const chain = parseChain(r.get('chain') ?? []);
+    const home = first(r, 'home');
+    const seenChain = parseChain(r.get('chain') ?? []);
     // Where every path of the chain exists, its records are the file's and the directory's stats; statScript's otherwise.
-    const statOf = (key: string, path: string | undefined): FileStat | 'absent' | undefined => parseStat(r, key) ?? chain.find((c) => c.path === path)?.stat;
-    const dirStat = statOf('dir_stat', dir);
-    const fileStat = statOf('file_stat', file);
-    if (!file || !dir || !dirStat || !fileStat) return fail(facts.keys!.stderr.trim() || 'could not read authorized_keys facts');
+    const statOf = (key: string, path: string | undefined): FileStat | 'absent' | undefined => parseStat(r, key) ?? seenChain.find((c) => c.path === path)?.stat;
+    const dirSeen = statOf('dir_stat', dir);
+    const fileSeen = statOf('file_stat', file);
+    if (!file || !dir || !home || !dirSeen || !fileSeen) return fail(facts.keys!.stderr.trim() || 'could not read authorized_keys facts');
     const dirReal = first(r, 'dir_real');
-    if (dirStat !== 'absent' && dirReal !== dir) return fail(`${dir} leads through a symbolic link${dirReal ? ` (to ${dirReal})` : ''}; fleetfix changes nothing reached through a link`);
-    if (fileStat !== 'absent' && fileStat.type === 'symlink') return fail(`${file} is a symbolic link; fleetfix changes nothing reached through a link`);
-    if (fileStat !== 'absent' && fileStat.type !== 'file') return fail(`${file} is not a regular file; not touching it`);
-    if (dirStat !== 'absent' && dirStat.type !== 'directory') return fail(`${dir} is not a directory; not touching it`);
-    const size = first(r, 'size');
-    if (fileStat !== 'absent' && size === undefined) return fail(`${file} cannot be read as ${p.user} (${first(r, 'read_error') ?? 'a directory above it is closed to the user'}), and sshd reads it as the user`);
-    if (Number(size) > FILE_READ_LIMIT) return fail(`${file} is ${size} bytes, over the ${FILE_READ_LIMIT} bytes fleetfix reads from a host; not reading it`);
+    if (dirSeen !== 'absent' && dirReal !== dir) return fail(`${dir} leads through a symbolic link${dirReal ? ` (to ${dirReal})` : ''}; fleetfix changes nothing reached through a link`);
+    if (fileSeen !== 'absent' && fileSeen.type === 'symlink') return fail(`${file} is a symbolic link; fleetfix changes nothing reached through a link`);
+    if (fileSeen !== 'absent' && fileSeen.type !== 'file') return fail(`${file} is not a regular file; not touching it`);
+    if (dirSeen !== 'absent' && dirSeen.type !== 'directory') return fail(`${dir} is not a directory; not touching it`);
+    // As the fixes planned before this check leave them: the file, its directory and StrictModes' chain.
+    const uid = Number(first(r, 'uid'));
+    const fileLeft = planned.get(file);
+    const dirStat = planned.get(dir)?.stat ?? dirSeen;
+    const fileStat = fileLeft?.stat ?? fileSeen;
+    const chain = chainPaths(file, home).flatMap((path) => {
+      const stat = planned.get(path)?.stat ?? seenChain.find((c) => c.path === path)?.stat;
+      return stat ? [{ path, stat }] : [];
+    });
+    const content = contentToPlanOn(r, p.user, fileSeen, fileLeft, readableBy(chain, uid));
+    if ('error' in content) return fail(`${file} ${content.error}`);
 
     const key = parseAuthorizedKey(p.key)!;
     const wantPresent = (p.state ?? 'present') === 'present';
     const label = `${key.type} ${key.comment ?? fingerprint(Buffer.from(key.blob, 'base64'))}`;
-    const raw = fileStat === 'absent' ? Buffer.alloc(0) : Buffer.from(first(r, 'content') ?? '', 'base64');
-    const before = raw.toString('utf8');
+    const before = content.raw.toString('utf8');
     const wantedLine = [p.options, key.type, key.blob, key.comment].filter(Boolean).join(' ');
-    const after = wantPresent ? ensureKeyLine(before, key, wantedLine, p.options) : removeKey(before, key);
-    const refused = strictModesProblems(chain, Number(first(r, 'uid')));
-    const refusal = refused.length ? `; but sshd's StrictModes refuses ${refused.join(', ')}` : '';
+    const edit = wantPresent ? wantKey(before, key, wantedLine, p.options) : dropKey(before, key);
+    const after = edit.after;
+    const findings = brokenLineFindings(file, edit.broken);
+    const refusedNow = strictModesProblems(seenChain, uid);
+    const refused = strictModesProblems(chain, uid);
+    const refusal = refused.length ? `; but sshd's StrictModes refuses ${refused.join(', ')}` : refusedNow.length ? `; sshd's StrictModes refuses ${refusedNow.join(', ')} until the fixes before this check are made` : '';
     const wanted = wantPresent ? `present${p.options ? ` with options ${p.options}` : ' without options'}` : 'absent';
-    if (after === before) return { ok: refused.length === 0, message: `key ${label} is ${wanted} in ${file}${refusal}`, changes: [] };
+    const asSeen = refusedNow.length === 0 && content.seen;
+    if (after === before) return { ok: refused.length === 0 && asSeen, message: `key ${label} is ${wanted} in ${file}${asSeen ? '' : refusal || ' once the fixes before this check are made'}`, changes: [], findings };
 
-    const owner = `${first(r, 'uid')}:${first(r, 'gid')}`;
+    const owner = `${uid}:${first(r, 'gid')}`;
     const changes: Change[] = [];
+    const leaves: PlannedPath[] = [];
     if (wantPresent && dirStat === 'absent') {
       const parent = splitPath(dir);
       const n = shq(parent.name);
@@ -142,18 +172,58 @@ export const authorizedKeyModule = defineModule({
         diff: `${dir}: absent -> directory (mode 0700, owner ${p.user})`,
         script: inDirScript(parent.dir, [`[ -e ${n} ] || [ -L ${n} ] || ff_as_owner mkdir -m 0700 -- ${n}`, `ff_give ${n} ${shq(owner)} directory`, `ff_chmod ${n} 0700 directory`]),
       });
+      leaves.push({ path: dir, stat: { type: 'directory', mode: 0o700, owner: p.user, group: p.user, uid, gid: Number(first(r, 'gid')) } });
     }
-    const held = before.split('\n').some((line) => { const k = parseAuthorizedKey(line); return k !== undefined && sameKey(k, key); });
-    const summary = !wantPresent ? `remove key ${label} from ${file}` : held ? `set the options of key ${label} in ${file} to ${p.options ? `"${p.options}"` : 'none'}` : fileStat === 'absent' ? `create ${file} with key ${label}` : `add key ${label} to ${file}`;
-    const sha = fileStat === 'absent' ? null : createHash('sha256').update(raw).digest('hex');
+    const fixed = edit.repaired && `line${edit.repaired.first === edit.repaired.last ? ` ${edit.repaired.first}` : `s ${edit.repaired.first}-${edit.repaired.last}`}`;
+    const summary = !wantPresent ? `remove key ${label} from ${file}` : edit.repaired ? `repair key ${label} in ${file} (${fixed}: ${edit.repaired.problem})` : edit.action === 'options' ? `set the options of key ${label} in ${file} to ${p.options ? `"${p.options}"` : 'none'}` : fileStat === 'absent' ? `create ${file} with key ${label}` : `add key ${label} to ${file}`;
+    const sha = fileStat === 'absent' ? null : createHash('sha256').update(content.raw).digest('hex');
     changes.push({
       summary,
       diff: unifiedDiff(file, before, after, fileStat === 'absent'),
       script: ['set -eu', SAFE_FS_FNS, replaceFileLines(dir, splitPath(file).name, after, sha, { mode: '0600', owner })].join('\n'),
     });
-    return { ok: false, message: `${changes.map((c) => c.summary).join('; ')}${refusal}`, changes };
+    leaves.push({ path: file, stat: fileStat !== 'absent' ? fileStat : { type: 'file', mode: 0o600, owner: p.user, group: p.user, uid, gid: Number(first(r, 'gid')) }, content: after });
+    return { ok: false, message: `${changes.map((c) => c.summary).join('; ')}${refusal}`, changes, leaves, findings };
   },
 });
+
+/** The file, then each directory above it up to the home (or /): what StrictModes examines, as the shell lists it. */
+function chainPaths(file: string, home: string): string[] {
+  const paths = [file];
+  for (let p = file; p !== home && p !== '/'; ) paths.push((p = p.slice(0, p.lastIndexOf('/')) || '/'));
+  return paths;
+}
+
+/**
+ * Whether the user can read the file at the head of `chain` and enter each directory above it (up to the home) by
+ * its owner's or others' bits: a directory of the user's with u+x, or any with o+x.
+ */
+function readableBy(chain: { path: string; stat: FileStat }[], uid: number): boolean {
+  const [file, ...dirs] = chain;
+  if (!file || !(file.stat.uid === uid ? file.stat.mode & 0o400 : file.stat.mode & 0o004)) return false;
+  return dirs.every(({ stat }) => (stat.uid === uid ? stat.mode & 0o100 : stat.mode & 0o001));
+}
+
+/**
+ * The content to plan the fix on, and whether it is the file as the host has it now (`seen`): what a fix planned
+ * before leaves there; else what the user read; else, where the fixes before make the file the user's to read, what
+ * root read for the plan (the write is the user's, after those fixes).
+ */
+function contentToPlanOn(r: Map<string, string[]>, user: string, fileSeen: FileStat | 'absent', left: PlannedPath | undefined, readableAfter: boolean): { raw: Buffer; seen: boolean } | { error: string } {
+  if (left?.content !== undefined) return { raw: Buffer.from(left.content), seen: false };
+  if (fileSeen === 'absent') return { raw: Buffer.alloc(0), seen: true };
+  const size = first(r, 'size');
+  if (size !== undefined) {
+    if (Number(size) > FILE_READ_LIMIT) return { error: `is ${size} bytes, over the ${FILE_READ_LIMIT} bytes fleetfix reads from a host; not reading it` };
+    return { raw: Buffer.from(first(r, 'content') ?? '', 'base64'), seen: true };
+  }
+  const unreadable = `cannot be read as ${user} (${first(r, 'read_error') ?? 'a directory above it is closed to the user'}), and sshd reads it as the user`;
+  const asRoot = first(r, 'root_content');
+  if (!readableAfter || asRoot === undefined) return { error: unreadable };
+  const raw = Buffer.from(asRoot, 'base64');
+  if (raw.length !== Number(first(r, 'root_size'))) return { error: 'changed while it was read; run again' };
+  return { raw, seen: false };
+}
 
 /**
  * What sshd's StrictModes would refuse in the chain (the file, then each directory up to the home): anything owned

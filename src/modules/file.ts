@@ -7,7 +7,7 @@ import { getentFields, homeOwner, shq } from '../util/shell.js';
 import { accountFields, assignHostPath, hostPathAccounts, userAccount } from './account-facts.js';
 import { inDirScript, splitPath } from './safe-fs.js';
 import { defineFact } from '../facts/fact.js';
-import { defineModule, type Change, type CheckPlan } from './types.js';
+import { defineModule, type Change, type CheckPlan, type PlannedPath } from './types.js';
 
 const params = z.strictObject({
   path: hostPathString,
@@ -53,27 +53,50 @@ export const fileModule = defineModule({
   summary: 'a path exists as a file or directory with the wanted mode, owner and group',
   params,
   facts: (p: Params) => ({ path: filePathFact(p) }),
-  plan(p: Params, facts): CheckPlan {
+  plan(p: Params, facts, planned): CheckPlan {
     const records = parseRecords(facts.path!.stdout);
     const fail = (error: string): CheckPlan => ({ ok: false, message: error, changes: [], error });
     const error = first(records, 'error');
     if (error) return fail(error);
     const path = first(records, 'path');
     const dir = first(records, 'dir');
-    const stat = parseStat(records, 'stat');
-    const dirStat = parseStat(records, 'dir_stat');
-    if (!path || !dir || !stat || !dirStat) return fail(facts.path!.stderr.trim() || 'could not read file facts');
+    const seen = parseStat(records, 'stat');
+    const dirSeen = parseStat(records, 'dir_stat');
+    if (!path || !dir || !seen || !dirSeen) return fail(facts.path!.stderr.trim() || 'could not read file facts');
     for (const [key, name, what] of [['owner_uid', ownersOf(p)[0], 'user'], ['group_gid', p.group, 'group']] as const) {
       if (name && !/^\d+$/.test(name) && !first(records, key)) return { ok: false, message: `no such ${what} on the host: ${name}`, changes: [], error: `no such ${what}: ${name}` };
     }
+    // What the fixes planned before this check leave, where they change the path or its directory.
+    const stat = planned.get(path)?.stat ?? seen;
+    const dirStat = planned.get(dir)?.stat ?? dirSeen;
+    const ids = { ownerUid: first(records, 'owner_uid'), groupGid: first(records, 'group_gid') };
     const changes = stat === 'absent' ? planCreate(p, path, dir) : planAttributes(p, path, dir, stat);
     if ('error' in changes) return fail(changes.error);
-    if (changes.length === 0) return { ok: true, message: `${path} is as wanted`, changes };
-    const refusal = unsafeDirectory(p, path, dir, first(records, 'dir_real'), dirStat, stat, first(records, 'owner_uid'));
+    if (changes.length === 0) {
+      if (stat === seen) return { ok: true, message: `${path} is as wanted`, changes };
+      return { ok: false, message: `${path} is as wanted once the fixes before this check are made`, changes };
+    }
+    // A directory still to be made (by a fix planned before) is made where it is meant: its real path is its path.
+    const dirReal = dirSeen === 'absent' ? dir : first(records, 'dir_real');
+    const refusal = unsafeDirectory(p, path, dir, dirReal, dirStat, stat, ids.ownerUid);
     if (refusal) return fail(refusal);
-    return { ok: false, message: changes.map((c) => c.summary).join('; '), changes };
+    return { ok: false, message: changes.map((c) => c.summary).join('; '), changes, leaves: [leftAt(p, path, stat, dirStat, ids)] };
   },
 });
+
+/** The path as the fix leaves it: created as the directory's owner, then given to the owner and group asked for, with the mode asked for. */
+function leftAt(p: Params, path: string, stat: FileStat | 'absent', dirStat: FileStat | 'absent', ids: { ownerUid?: string; groupGid?: string }): PlannedPath {
+  const [owner] = ownersOf(p);
+  const base: FileStat = stat !== 'absent' ? stat : { type: p.type!, mode: parseInt(p.mode ?? (p.type === 'directory' ? '0755' : '0644'), 8), owner: dirStat === 'absent' ? 'root' : dirStat.owner, group: dirStat === 'absent' ? 'root' : dirStat.group, uid: dirStat === 'absent' ? 0 : dirStat.uid, gid: dirStat === 'absent' ? 0 : dirStat.gid };
+  const keeps = owner === undefined || (stat !== 'absent' && ownersOf(p).some((o) => sameId(o, stat.owner, stat.uid)));
+  const left: FileStat = {
+    ...base,
+    ...(keeps ? {} : { owner: owner!, uid: Number(/^\d+$/.test(owner!) ? owner : ids.ownerUid) }),
+    ...(p.group ? { group: p.group, gid: Number(/^\d+$/.test(p.group) ? p.group : ids.groupGid) } : {}),
+    mode: p.mode ? parseInt(p.mode, 8) : base.mode & ~parseInt(p.deny_mode ?? '0', 8),
+  };
+  return stat === 'absent' && p.type === 'file' ? { path, stat: left, content: '' } : { path, stat: left };
+}
 
 /** `path` without repeated or trailing slashes, as the host's real paths are compared with it. */
 function normalizePath(path: string): string {

@@ -13,7 +13,7 @@ import { connectionOf, connectionParams, describeConnection } from './sshd-effec
 import type { Connection } from '../facts/sshd-match.js';
 import { configFiles, effectiveConfig, SSHD_CONFIG, sshdConfigFiles, sshdEffective, sshdSocket } from './sshd-facts.js';
 import { restartSocketScript, SSHD_FN } from './sshd-socket.js';
-import { defineModule, type Change, type CheckPlan } from './types.js';
+import { defineModule, type Change, type CheckPlan, type PlannedPath } from './types.js';
 
 const KEYWORDS = new Set(
   'acceptenv addressfamily allowagentforwarding allowgroups allowstreamlocalforwarding allowtcpforwarding allowusers authenticationmethods authorizedkeyscommand authorizedkeyscommanduser authorizedkeysfile authorizedprincipalscommand authorizedprincipalscommanduser authorizedprincipalsfile banner casignaturealgorithms challengeresponseauthentication chrootdirectory ciphers clientalivecountmax clientaliveinterval compression denygroups denyusers disableforwarding exposeauthinfo fingerprinthash forcecommand gatewayports gssapiauthentication gssapicleanupcredentials hostbasedacceptedalgorithms hostbasedauthentication hostbasedusesnamefrompacketonly hostcertificate hostkey hostkeyagent hostkeyalgorithms ignorerhosts ignoreuserknownhosts ipqos kbdinteractiveauthentication kerberosauthentication kexalgorithms listenaddress logingracetime loglevel macs maxauthtries maxsessions maxstartups passwordauthentication permitemptypasswords permitlisten permitopen permitrootlogin permittty permittunnel permituserenvironment permituserrc persourcemaxstartups persourcenetblocksize pidfile port printlastlog printmotd pubkeyacceptedalgorithms pubkeyauthentication pubkeyauthoptions rekeylimit requiredrsasize revokedkeys securitykeyprovider setenv streamlocalbindmask streamlocalbindunlink strictmodes subsystem syslogfacility tcpkeepalive trustedusercakeys unusedconnectiontimeout usedns usepam versionaddendum x11displayoffset x11forwarding x11uselocalhost xauthlocation'.split(' '),
@@ -85,13 +85,13 @@ export const sshdConfigModule = defineModule({
   summary: 'sshd directives, judged by sshd -T and edited where the effective value is set',
   params,
   facts: (p: Params) => ({ effective: sshdEffective(p.for), files: sshdConfigFiles(undefined), socket: sshdSocket(undefined) }),
-  plan(p: Params, facts): CheckPlan {
+  plan(p: Params, facts, planned): CheckPlan {
     const r = factRecords(facts.effective!, facts.files!, facts.socket!);
     const fail = (error: string): CheckPlan => ({ ok: false, message: error, changes: [], error });
     if (first(r, 'sshd') === 'absent') return fail('sshd is not installed');
     const tooLarge = first(r, 'too_large');
     if (tooLarge) return fail(`${tooLarge} is over the ${FILE_READ_LIMIT} bytes fleetfix reads from a host; not reading it`);
-    const files = configFiles(facts.files!);
+    const files = configFiles(facts.files!, planned);
     if (!files.some((f) => f.path === SSHD_CONFIG)) return fail(`cannot read ${SSHD_CONFIG}`);
     if (r.has('invalid')) return planInvalid(files, r.get('invalid')!);
     const effective = effectiveConfig(facts.effective!);
@@ -116,7 +116,7 @@ export const sshdConfigModule = defineModule({
 
     const edited = editsFor(files, wrong, conn);
     const summary = (conn ? `for ${describeConnection(conn)}: ` : '') + wrong.map(([k, v]) => `${k} ${(effective.get(k.toLowerCase()) ?? ['(unset)']).join(',')} -> ${Array.isArray(v) ? v.join(',') : render(v)}`).join('; ');
-    return { ok: false, message: summary, changes: [editChange(files, edited, summary)] };
+    return { ok: false, message: summary, changes: [editChange(files, edited, summary)], leaves: editedFiles(edited) };
   },
 });
 
@@ -152,7 +152,12 @@ function planInvalid(files: ConfigFile[], output: string[]): CheckPlan {
     edited.set(path!, lines.join('\n'));
   }
   if (edited.size === 0) return { ok: false, message, changes: [], error: message };
-  return { ok: false, message: `${message}; comment it out`, changes: [editChange(files, edited, `comment out what sshd -t rejects: ${why}`)] };
+  return { ok: false, message: `${message}; comment it out`, changes: [editChange(files, edited, `comment out what sshd -t rejects: ${why}`)], leaves: editedFiles(edited) };
+}
+
+/** What an edit leaves: each file's new text, for the checks planned after it to edit further. */
+export function editedFiles(edited: Map<string, string>): PlannedPath[] {
+  return [...edited].map(([path, content]) => ({ path, content }));
 }
 
 /** The change that writes `edited` (path -> new text): a diff per file, sshd -t on the result first, backups to roll back to. */
@@ -165,28 +170,33 @@ export function editChange(files: ConfigFile[], edited: Map<string, string>, sum
     diff: changed.map((f) => unifiedDiff(f.path, f.text, edited.get(f.path)!)).join('\n'),
     preflight: `${SSHD_FN}\n${validate}`,
     script: writeScript(changed.map((f) => ({ path: f.path, before: f.text, after: edited.get(f.path)! }))),
-    rollback: changed.map((f) => `ff_b=$(ls -1 -- ${shq(f.path)}.fleetfix-*.bak 2>/dev/null | sort | tail -n 1); [ -n "$ff_b" ] && cp -p -- "$ff_b" ${shq(f.path)}`).join('\n'),
+    // The newest backup that holds the file as this change found it: another change to the file may have come after.
+    rollback: changed.map((f) => `for ff_b in $(ls -1 -- ${shq(f.path)}.fleetfix-*.bak 2>/dev/null | sort -r); do if [ "$(sha256sum < "$ff_b")" = ${shq(`${sha256(f.text)}  -`)} ]; then cp -p -- "$ff_b" ${shq(f.path)}; break; fi; done`).join('\n'),
   };
 }
 
 /**
  * Apply: every file must still be as read (the new configuration passed sshd -t in the preflight, which always runs
- * first); each file is backed up (FILE.fleetfix-TIMESTAMP.bak, beside it) and replaced atomically with its mode and
- * owner; then sshd -t runs on the real files, restoring the backups if it fails.
+ * first); each file is backed up (FILE.fleetfix-TIMESTAMP.bak beside it, or -2, -3... after another change to it in
+ * the same second, never over an older backup) and replaced atomically with its mode and owner; then sshd -t runs on
+ * the real files, restoring the backups if it fails.
  */
 function writeScript(files: { path: string; before: string; after: string }[]): string {
-  const backup = (path: string) => `${shq(`${path}.fleetfix-`)}"$ff_ts".bak`;
   const lines = ['set -eu', SSHD_FN, SAFE_FS_FNS, 'ff_ts=$(date +%Y%m%dT%H%M%S)'];
+  files.forEach((f, i) => {
+    const name = `${shq(`${f.path}.fleetfix-`)}"$ff_ts"`;
+    lines.push(`ff_bak${i}=${name}.bak; ff_n=1; while [ -e "$ff_bak${i}" ] || [ -L "$ff_bak${i}" ]; do ff_n=$((ff_n + 1)); ff_bak${i}=${name}-$ff_n.bak; done`);
+  });
   for (const f of files) {
     // sshd reads its configuration as root: only a directory no one else can write may hold it, and so the backup.
     lines.push(`( ff_enter ${shq(splitPath(f.path).dir)}; [ "$ff_dir_uid" = 0 ] || ff_refuse "$PWD belongs to uid $ff_dir_uid; not writing sshd's configuration there" )`);
     lines.push(unchangedGuard(f.path, sha256(f.before)));
   }
-  lines.push('ff_restore() {', ...files.map((f) => `  mv -f -- ${backup(f.path)} ${shq(f.path)}`), '}');
-  for (const f of files) {
+  lines.push('ff_restore() {', ...files.map((f, i) => `  mv -f -- "$ff_bak${i}" ${shq(f.path)}`), '}');
+  files.forEach((f, i) => {
     const { dir, name } = splitPath(f.path);
-    lines.push(`cp -p -- ${shq(f.path)} ${backup(f.path)}`, replaceFileLines(dir, name, f.after, sha256(f.before), { mode: '0600', owner: '0:0' }));
-  }
+    lines.push(`cp -p -- ${shq(f.path)} "$ff_bak${i}"`, replaceFileLines(dir, name, f.after, sha256(f.before), { mode: '0600', owner: '0:0' }));
+  });
   lines.push(`if ! ff_err=$(ff_sshd -t 2>&1); then ff_restore; printf 'sshd -t failed after writing; backups restored: %s\\n' "$ff_err" >&2; exit 1; fi`);
   return lines.join('\n');
 }

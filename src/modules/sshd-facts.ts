@@ -7,19 +7,42 @@ import { FILE_READ_LIMIT } from './safe-fs.js';
 import { parseEffective, type ConfigFile } from '../facts/sshd-config.js';
 import { factRecords } from '../facts/records.js';
 import type { ExecResult } from '../transport/types.js';
+import type { PlannedState } from './types.js';
 import { socketListenFacts, SSHD_FN } from './sshd-socket.js';
+
+/** The throwaway host key ff_sshd_keyless gives sshd, in its private /run. */
+const PROBE_HOST_KEY = '/run/fleetfix-probe-key';
+
+/**
+ * ff_sshd_keyless ARGS: sshd ARGS (-T) where sshd loads no host key: given a throwaway key of its own, made in a
+ * private /run that vanishes with it, and that key left out of what it prints. Given on the command line, it keeps
+ * sshd from adding its default keys where the configuration names none: then those defaults are printed.
+ */
+const SSHD_KEYLESS_FN = `ff_sshd_keyless() {
+  ff_o=$(unshare -m sh -c 'mount -t tmpfs -o size=64k,mode=0755 tmpfs /run && mkdir /run/sshd && ssh-keygen -q -N "" -t ed25519 -f ${PROBE_HOST_KEY} </dev/null >/dev/null && exec "$0" -o HostKey=${PROBE_HOST_KEY} "$@"' "$ff_sshd_bin" "$@" 2>&1) || { printf '%s\\n' "$ff_o"; return 1; }
+  ff_o=$(printf '%s\\n' "$ff_o" | grep -vxF 'hostkey ${PROBE_HOST_KEY}')
+  case "$ff_o" in *"
+hostkey "*) printf '%s\\n' "$ff_o" ;; *) printf '%s\\nhostkey /etc/ssh/ssh_host_rsa_key\\nhostkey /etc/ssh/ssh_host_ecdsa_key\\nhostkey /etc/ssh/ssh_host_ed25519_key\\n' "$ff_o" ;; esac
+}`;
 
 /**
  * sshd -T for `conn`'s connection (Match blocks applied), or plain sshd -T without one: `effective=` lines, or
  * `invalid=` lines where the configuration fails; with the connection (conn_*) and the user's groups; `sshd=absent`
- * without sshd.
+ * without sshd. Where sshd -T fails only for want of a host key it can load, the configuration is read with a
+ * throwaway one (ff_sshd_keyless), `hostkeys_loaded=none` says so, and what sshd said is kept as `hostkeys_said=` lines:
+ * the other checks still judge the configuration.
  */
 export const sshdEffective = defineFact<ConnectionParams | undefined>({
   name: 'sshd.effective',
   script: (conn) => `${SSHD_FN}
+${SSHD_KEYLESS_FN}
 if [ ! -x "$ff_sshd_bin" ]; then echo 'sshd=absent'; exit 0; fi
 ${conn ? connectionFacts(conn) : 'ff_spec='}
-if ff_out=$(ff_sshd -T \${ff_spec:+-C "$ff_spec"} 2>&1); then ff_key=effective; else ff_key=invalid; fi
+if ff_out=$(ff_sshd -T \${ff_spec:+-C "$ff_spec"} 2>&1); then ff_key=effective
+else
+  ff_key=invalid
+  case "$ff_out" in *'no hostkeys available'*) if ff_nk=$(ff_sshd_keyless -T \${ff_spec:+-C "$ff_spec"}); then ff_key=effective; echo 'hostkeys_loaded=none'; ${linesAsRecords('ff_out', 'hostkeys_said')}; ff_out=$ff_nk; fi ;; esac
+fi
 ${linesAsRecords('ff_out', '$ff_key')}`,
 });
 
@@ -67,15 +90,18 @@ done; true`,
 
 const filesRead = new WeakMap<ExecResult, ConfigFile[]>();
 
-/** The files sshdConfigFiles printed, from its answer: decoded once, however many checks read them (do not change them). */
-export function configFiles(answer: ExecResult): ConfigFile[] {
+/**
+ * The files sshdConfigFiles printed, from its answer (decoded once, however many checks read them: do not change
+ * them), each as the fixes planned before leave it where one rewrites it.
+ */
+export function configFiles(answer: ExecResult, planned: PlannedState): ConfigFile[] {
   let files = filesRead.get(answer);
   if (!files) {
     const r = factRecords(answer);
     const contents = r.get('content') ?? [];
     filesRead.set(answer, (files = (r.get('file') ?? []).map((path, i) => ({ path, text: Buffer.from(contents[i] ?? '', 'base64').toString('utf8') }))));
   }
-  return files;
+  return files.some((f) => planned.get(f.path)?.content !== undefined) ? files.map((f) => ({ path: f.path, text: planned.get(f.path)?.content ?? f.text })) : files;
 }
 
 /** Where sshd is socket-activated, the active socket and where it listens (socket_unit, socket_listen, socket_bind). */

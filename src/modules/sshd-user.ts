@@ -6,11 +6,12 @@ import { keyLineProblem, parseAuthorizedKey } from '../facts/authorized-keys.js'
 import { factRecords, first } from '../facts/records.js';
 import { readOrder, type ConfigFile } from '../facts/sshd-config.js';
 import { addressList, wildcard, type Connection } from '../facts/sshd-match.js';
-import { getentFields, shq } from '../util/shell.js';
+import { shq } from '../util/shell.js';
 import { accountFields, userAccount } from './account-facts.js';
+import { accountScript, judgeAccount } from './sshd-user-account.js';
 import { FILE_READ_LIMIT } from './safe-fs.js';
 import { defineFact } from '../facts/fact.js';
-import { editChange } from './sshd-config.js';
+import { editChange, editedFiles } from './sshd-config.js';
 import { editConfig, linesInEffect, replaceLines, type WantedDirective } from './sshd-config-edit.js';
 import { connectionOf, connectionParams, describeConnection, judgedConnection } from './sshd-effective.js';
 import { configFiles, effectiveConfig, effectiveValue, SSHD_CONFIG, sshdConfigFiles, sshdEffective } from './sshd-facts.js';
@@ -50,7 +51,7 @@ const WILDCARD = /[*?!@]/;
 const MEMBERS_LISTED = 20;
 
 /**
- * The account as sshd's allowed_user() sees it (uid, shell, locked, expiry; `user=absent`), and whether the key is
+ * The account as sshd's allowed_user() sees it (uid, shell, home, locked, expiry; `user=absent`), and whether the key is
  * in the RevokedKeys that sshd -T names for the connection.
  */
 const sshdUserAccount = defineFact<Params>({
@@ -60,11 +61,7 @@ const sshdUserAccount = defineFact<Params>({
     const key = p.key ? parseAuthorizedKey(p.key) : undefined;
     return `${accountFields(userAccount(p.user))}
 if [ -z "$ff_ent" ]; then echo 'user=absent'; exit 0; fi
-printf 'uid=%s\\nshell=%s\\n' "$3" "$7"
-if [ -f "$7" ] && [ -x "$7" ]; then echo 'shell_ok=yes'; fi
-${getentFields('shadow', p.user)}
-case "\${2:-}" in '!'*) echo 'locked=yes' ;; esac
-printf 'expire=%s\\n' "\${8:-}"; [ -z "\${8:-}" ] || printf 'today=%s\\n' "$(( $(date +%s) / 86400 ))"
+${accountScript(p.user)}
 ${effectiveValue(sshdEffective(judgedConnection(p)), 'revokedkeys')}
 ff_rk=\${ff_v%%[[:space:]]*}
 if [ -n "$ff_rk" ] && [ "$ff_rk" != none ]; then
@@ -105,7 +102,7 @@ export const sshdUserModule = defineModule({
   summary: 'sshd lets the user in: AllowUsers/DenyUsers/Groups, PermitRootLogin, AuthenticationMethods, the key type, RevokedKeys, the account',
   params,
   facts: (p: Params) => ({ account: sshdUserAccount(p), effective: sshdEffective(judgedConnection(p)), files: sshdConfigFiles(undefined) }),
-  plan(p: Params, facts): CheckPlan {
+  plan(p: Params, facts, planned): CheckPlan {
     const r = factRecords(facts.account!, facts.effective!, facts.files!);
     const fail = (error: string): CheckPlan => ({ ok: false, message: error, changes: [], error });
     if (first(r, 'sshd') === 'absent') return fail('sshd is not installed');
@@ -116,7 +113,7 @@ export const sshdUserModule = defineModule({
     const conn = connectionOf(r, p.user);
     const eff = effectiveConfig(facts.effective!);
     const one = (k: string) => eff.get(k)?.[0] ?? '';
-    const files = configFiles(facts.files!);
+    const files = configFiles(facts.files!, planned);
     const order = readOrder(files, SSHD_CONFIG);
     const key = p.key ? parseAuthorizedKey(p.key) : undefined;
     const who = describeConnection(conn);
@@ -129,17 +126,10 @@ export const sshdUserModule = defineModule({
     const letIn = p.let_in === true;
     const unlessLetIn = ' (let_in: true lets fleetfix change that)';
 
-    // The account, as allowed_user() judges it.
-    const shell = first(r, 'shell') ?? '';
-    if (first(r, 'shell_ok') !== 'yes') refusals.push(`the shell of ${p.user}, ${shell || '(none)'}, does not exist or is not executable: sshd refuses the user`);
-    else if (/\/(nologin|false)$/.test(shell)) findings.push(`the shell of ${p.user} is ${shell}: a key is accepted, but no command or shell runs`);
-    const expire = Number(first(r, 'expire') || NaN);
-    const today = Number(first(r, 'today'));
-    if (Number.isFinite(expire) && expire >= 0 && expire <= today) refusals.push(`the account ${p.user} expired (shadow expiry day ${expire}, today is ${today}): sshd (or PAM) refuses it; renew it with chage -E`);
-    if (first(r, 'locked') === 'yes') {
-      if (one('usepam') === 'no') refusals.push(`the account ${p.user} is locked (its password starts with "!") and UsePAM is no: sshd refuses it; unlock it with usermod -U or passwd -u`);
-      else findings.push(`the password of ${p.user} is locked; with UsePAM yes, key logins still work`);
-    }
+    // The account, as allowed_user() (and pam_unix's expiry) judges it; a home that is missing is the home checks' to make.
+    const account = judgeAccount(r, one, p.user);
+    refusals.push(...account.refusals);
+    findings.push(...account.findings);
 
     // AllowUsers / DenyUsers / DenyGroups / AllowGroups, in allowed_user()'s order. Their lines accumulate; a user
     // must pass each list set (AllowUsers and AllowGroups both, where both are). A group named in a fix lets in every
@@ -206,11 +196,12 @@ export const sshdUserModule = defineModule({
       if (revoked === 'missing') refusals.push(`RevokedKeys ${one('revokedkeys')} does not exist: sshd then refuses every key; create it (empty) or unset RevokedKeys`);
     }
 
-    if (refusals.length === 0 && fixes.length === 0) return { ok: true, message: `sshd lets ${who} in${key ? ` with ${key.type}` : ''}`, changes: [], findings: findings.length ? findings : undefined };
-    const message = [...fixes, ...refusals].join('; ');
+    if (refusals.length === 0 && fixes.length === 0 && account.unmet.length === 0) return { ok: true, message: `sshd lets ${who} in${key ? ` with ${key.type}` : ''}`, changes: [], findings: findings.length ? findings : undefined };
+    const message = [...fixes, ...refusals, ...account.unmet].join('; ');
     if (refusals.length > 0) return { ok: false, message: `sshd refuses ${who}: ${message}`, changes: [], error: `sshd refuses ${who}: ${message}`, findings: findings.length ? findings : undefined };
+    if (fixes.length === 0) return { ok: false, message: `for ${who}: ${message}`, changes: [], findings: findings.length ? findings : undefined };
     const edited = combinedEdit(files, lineEdits, directives, conn);
-    return { ok: false, message: `for ${who}: ${fixes.join('; ')}`, changes: [editChange(files, edited, `for ${who}: ${fixes.join('; ')}`)], findings: findings.length ? findings : undefined };
+    return { ok: false, message: `for ${who}: ${message}`, changes: [editChange(files, edited, `for ${who}: ${fixes.join('; ')}`)], leaves: editedFiles(edited), findings: findings.length ? findings : undefined };
   },
 });
 

@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import type { HostSpec } from '../config/inventory.js';
 import type { FactUse } from '../facts/fact.js';
+import type { FileStat } from '../facts/files.js';
 import type { ExecResult, TransportError } from '../transport/types.js';
 
 /** One change a fix makes. `script` is run by the engine on apply (sh, on stdin); it never runs in a dry run. */
@@ -26,7 +27,28 @@ export interface CheckPlan {
   error?: string;
   /** Things worth knowing that decide nothing by themselves (a log line naming a cause), shown with any status. */
   findings?: string[];
+  /** What the fix leaves at each path it changes: the checks planned after it plan against that (see PlannedState). */
+  leaves?: PlannedPath[];
+  /**
+   * Planned against what the fixes of checks after it in the playbook leave too (a file in a directory a later check
+   * makes safe): the fix is made after theirs. The number is the planning round that found it (1, 2, ...).
+   */
+  deferred?: number;
 }
+
+/** A path as a planned fix leaves it: its attributes where the fix sets them, and its whole content where it writes it. */
+export interface PlannedPath {
+  path: string;
+  stat?: FileStat;
+  content?: string;
+}
+
+/**
+ * What the fixes planned before a check leave on the host, by real path: a check plans against that instead of what
+ * its facts saw, so that a fix inside a directory another fix makes safe is planned, in that order, not refused.
+ * Every change still re-checks the host's real state right before it is made.
+ */
+export type PlannedState = ReadonlyMap<string, PlannedPath>;
 
 export interface ModuleDef<P = unknown> {
   name: string;
@@ -46,8 +68,8 @@ export interface ModuleDef<P = unknown> {
    * own login answers the probe instead of a second, identical one. Undefined where the probe asks something else.
    */
   probeByLogin?(params: P, host: HostSpec): ((failure?: TransportError) => ExecResult) | undefined;
-  /** Pure: decide from the facts (by the names `facts` gave them) what, if anything, must change. */
-  plan(params: P, facts: Facts): CheckPlan;
+  /** Pure: decide from the facts (by the names `facts` gave them), and the fixes planned before, what must change. */
+  plan(params: P, facts: Facts, planned: PlannedState): CheckPlan;
 }
 
 /** A check's facts, by the names its module gave them. */

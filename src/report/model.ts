@@ -1,6 +1,6 @@
 // The one result model: what every reporter renders and what --output json prints.
 
-export type Command = 'audit' | 'plan' | 'apply' | 'diagnose';
+export type Command = 'audit' | 'plan' | 'apply' | 'diagnose' | 'status';
 export type HostStatus = 'compliant' | 'drift' | 'fixed' | 'unreachable' | 'failed';
 /** `finding`: the state is as wanted, but something worth knowing was seen (a log line naming a cause, a nologin shell). */
 export type CheckStatus = 'pass' | 'finding' | 'fail' | 'fixed' | 'error' | 'skipped';
@@ -38,6 +38,19 @@ export interface HostResult {
   error?: string;
   durationMs: number;
   checks: CheckResult[];
+  /** `status` only: what the host holds for fleetfix runs. */
+  pending?: HostPending;
+}
+
+/** What a host holds for fleetfix runs, as `fleetfix status` read it; times are the host's clock, as ISO 8601. */
+export interface HostPending {
+  now: string;
+  /** The armed safety net: the run that armed it, when it fires, and what it will undo (newest first, as it runs them). */
+  net?: { run: string; firesAt?: string; firing: boolean; undo: string[] };
+  /** The lease: the run that holds the host, until when, and whether the connection that run took it over is still open. */
+  lease?: { run: string; until?: string; owner: 'connected' | 'gone' | 'unknown' };
+  /** The last lines of the safety nets' log, /var/log/fleetfix.log, oldest first. */
+  log: string[];
 }
 
 export interface RunSummary {
@@ -68,13 +81,17 @@ export function hostStatusFromChecks(command: Command, checks: Pick<CheckResult,
   return checks.some((c) => c.status === 'fail') ? 'drift' : 'compliant';
 }
 
-export function summarize(hosts: HostResult[]): RunSummary {
+/**
+ * The counts of a run. Its changes are what happened: on apply, those made (on fixed checks); a change planned but
+ * never made (its host failed, or an earlier fix did) is not one. Elsewhere, those pending (on failing checks).
+ */
+export function summarize(command: Command, hosts: HostResult[]): RunSummary {
   const summary: RunSummary = { hosts: hosts.length, compliant: 0, drift: 0, fixed: 0, unreachable: 0, failed: 0, changes: 0, findings: 0 };
+  const counted: CheckResult['status'] = command === 'apply' ? 'fixed' : 'fail';
   for (const h of hosts) {
     summary[h.status]++;
     for (const c of h.checks) summary.findings += c.findings?.length ?? 0;
-    // Planned changes are on failing checks, made ones on fixed checks.
-    for (const c of h.checks) if (c.status === 'fail' || c.status === 'fixed') summary.changes += c.changes.length;
+    for (const c of h.checks) if (c.status === counted) summary.changes += c.changes.length;
   }
   return summary;
 }
@@ -88,5 +105,5 @@ export function exitCodeFor(summary: RunSummary): number {
 }
 
 export function runResult(command: Command, hosts: HostResult[]): RunResult {
-  return { version: 1, command, summary: summarize(hosts), hosts };
+  return { version: 1, command, summary: summarize(command, hosts), hosts };
 }

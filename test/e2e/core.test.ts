@@ -21,9 +21,9 @@ const EXPECTED_FAILS: Record<string, string[]> = {
   // check says so too.
   // And the login as deploy, tried from here, fails on each.
   h2: ['ssh-dir', 'authorized-key', 'ssh-login'],
-  h3: ['authorized-key', 'authorized-keys-file', 'ssh-login'],
+  h3: ['authorized-keys-file', 'authorized-key', 'ssh-login'],
   h4: ['authorized-key', 'ssh-login'],
-  h5: ['ssh-dir', 'authorized-key', 'authorized-keys-file', 'ssh-login'],
+  h5: ['ssh-dir', 'authorized-keys-file', 'authorized-key', 'ssh-login'],
 };
 
 let fleet: Fleet;

@@ -22,7 +22,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 async function planOf(name: string, params: unknown) {
   const module = modules.get(name)!;
   const parsed = module.params.parse(params);
-  return module.plan(parsed, await factsOf(sh, module, parsed));
+  return module.plan(parsed, await factsOf(sh, module, parsed), new Map());
 }
 
 describe('execBatch', () => {
@@ -280,20 +280,31 @@ describe('iptables-save normalization', () => {
 });
 
 describe('log_scan module on a real file', () => {
-  it('finds what sshd logged since it started, among unrelated lines', async () => {
+  /** An RFC 3339 time `ago` seconds before now: after this machine's own sshd started, if one runs. */
+  const stamp = (ago: number) => new Date(Date.now() - ago * 1000).toISOString();
+  /** A finding without the time it says it happened at. */
+  const untimed = (finding: string) => finding.replace(/ \((?:at|time) [^()]*\)$/, '');
+
+  it('finds what sshd logged among unrelated lines; a refusal from before its path last changed is history', async () => {
     const log = join(work, 'auth.log');
-    const noise = Array.from({ length: 50 }, (_, i) => `Nov 24 12:00:${i} h1 sshd[1]: Accepted publickey for root from 198.18.1.1 port ${4000 + i} ssh2`);
-    writeFileSync(log, [...noise, 'Nov 24 12:01:00 h1 sshd[2]: Server listening on 0.0.0.0 port 22.', ...noise, 'Nov 24 12:02:00 h1 sshd[3]: Authentication refused: bad ownership or modes for directory /root/.ssh', ''].join('\n'));
+    const fixed = join(work, 'fixed-dir');
+    const noise = Array.from({ length: 50 }, (_, i) => `${stamp(90)} h1 sshd[1]: Accepted publickey for root from 198.18.1.1 port ${4000 + i} ssh2`);
+    const before = stamp(60);
+    const refused = (path: string) => `${before} h1 sshd[3]: Authentication refused: bad ownership or modes for directory ${path}`;
+    writeFileSync(log, [...noise, refused(fixed), ...noise, refused(join(work, 'missing')), ''].join('\n'));
+    mkdirSync(fixed, { mode: 0o700 });
     const plan = await planOf('log_scan', { files: [log] });
-    assert.deepEqual(plan.findings, ['bad-ownership-or-modes: Nov 24 12:02:00 h1 sshd[3]: Authentication refused: bad ownership or modes for directory /root/.ssh']);
+    assert.deepEqual(plan.findings?.map(untimed), [`bad-ownership-or-modes: ${refused(join(work, 'missing'))}`]);
+    assert.match(plan.message, new RegExp(`; 1 refusal before ${fixed} last changed at `));
   });
 
   it("cuts a user's overlong line to 2000 bytes and keeps a last line without a newline", async () => {
     const log = join(work, 'long.log');
-    const long = `Nov 24 12:03:00 h1 sshd[4]: Authentication refused: bad ownership or modes for file /home/eve/${'x'.repeat(3000)}`;
-    writeFileSync(log, ['Nov 24 12:01:00 h1 sshd[2]: Server listening on 0.0.0.0 port 22.', long, 'Nov 24 12:04:00 h1 sshd[5]: error: Bind to port 2222 on 0.0.0.0 failed: Address already in use.'].join('\n'));
+    const long = `${stamp(2)} h1 sshd[4]: Authentication refused: bad ownership or modes for file /home/eve/${'x'.repeat(3000)}`;
+    const bind = `${stamp(1)} h1 sshd[5]: error: Bind to port 2222 on 0.0.0.0 failed: Address already in use.`;
+    writeFileSync(log, [`${stamp(3)} h1 sshd[2]: Server listening on 0.0.0.0 port 22.`, long, bind].join('\n'));
     const plan = await planOf('log_scan', { files: [log] });
-    assert.deepEqual(plan.findings, [`bad-ownership-or-modes: ${long.slice(0, 2000)}`, 'port-in-use: Nov 24 12:04:00 h1 sshd[5]: error: Bind to port 2222 on 0.0.0.0 failed: Address already in use.']);
+    assert.deepEqual(plan.findings?.map(untimed), [`bad-ownership-or-modes: ${long.slice(0, 2000)}`, `port-in-use: ${bind}`]);
   });
 });
 

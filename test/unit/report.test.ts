@@ -22,14 +22,18 @@ describe('hostStatusFromChecks', () => {
 
 describe('summary and exit codes', () => {
   const host = (status: HostStatus, checks: CheckResult[] = []): HostResult => ({ name: status, address: 'a', status, durationMs: 0, checks });
-  it('counts planned changes on failing checks and made ones on fixed checks', () => {
-    const s = summarize([host('drift', [check('fail', 2), check('pass')]), host('fixed', [check('fixed', 3), check('error', 5)])]);
-    assert.deepEqual(s, { hosts: 2, compliant: 0, drift: 1, fixed: 1, unreachable: 0, failed: 0, changes: 5, findings: 0 });
+  const hosts = () => [host('drift', [check('fail', 2), check('pass')]), host('fixed', [check('fixed', 3), check('error', 5)]), host('failed', [check('fail', 1), check('error')])];
+  it('counts, before apply, the changes pending on failing checks', () => {
+    assert.deepEqual(summarize('plan', hosts()), { hosts: 3, compliant: 0, drift: 1, fixed: 1, unreachable: 0, failed: 1, changes: 3, findings: 0 });
+  });
+  it('counts, on apply, only the changes made (on fixed checks), not those a failed host never made', () => {
+    assert.deepEqual(summarize('apply', hosts()), { hosts: 3, compliant: 0, drift: 1, fixed: 1, unreachable: 0, failed: 1, changes: 3, findings: 0 });
+    assert.equal(summarize('apply', [host('failed', [check('fail', 1), check('error')])]).changes, 0, 'nothing was made');
   });
   it('counts findings on checks of any status, and a check with findings leaves a host compliant', () => {
     const seen = { ...check('finding'), findings: ['a log line', 'a nologin shell'] };
     const failing = { ...check('fail', 1), findings: ['another'] };
-    assert.equal(summarize([host('compliant', [seen]), host('drift', [failing])]).findings, 3);
+    assert.equal(summarize('audit', [host('compliant', [seen]), host('drift', [failing])]).findings, 3);
     assert.equal(hostStatusFromChecks('audit', [seen, check('pass')]), 'compliant');
   });
   const exits: [HostStatus[], number][] = [
@@ -38,5 +42,5 @@ describe('summary and exit codes', () => {
     [['drift', 'unreachable'], 3],
     [['failed'], 3],
   ];
-  for (const [statuses, code] of exits) it(`${statuses.join('+')} -> exit ${code}`, () => assert.equal(exitCodeFor(summarize(statuses.map((s) => host(s)))), code));
+  for (const [statuses, code] of exits) it(`${statuses.join('+')} -> exit ${code}`, () => assert.equal(exitCodeFor(summarize('apply', statuses.map((s) => host(s)))), code));
 });

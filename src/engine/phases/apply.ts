@@ -21,12 +21,14 @@ export interface Applied {
 }
 
 export async function applyFixes(session: HostSession, confirmTimeoutS: number): Promise<Applied> {
-  const toFix = session.checks.filter((c) => c.status === 'fail' && hasFix(c.plan));
+  // In the playbook's order, but a fix planned against what later fixes leave (deferred) after them.
+  const toFix = session.checks.filter((c) => c.status === 'fail' && hasFix(c.plan)).sort((a, b) => (a.plan.deferred ?? 0) - (b.plan.deferred ?? 0));
   const fixes = toFix.flatMap((check) => check.plan.changes.map((change) => ({ check, change })));
   const mayNotify = notifiedBy(session, (c) => hasFix(c.plan));
   const handlerRound = factRound(mayNotify);
   const { gate, sent, netRunId } = arm(session, fixes.map((f) => f.change), mayNotify, confirmTimeoutS);
-  for (const c of toFix) Object.assign(c, { fix: 'sent', underNet: netRunId !== undefined && c.plan.changes.some((ch) => ch.rollback) });
+  // Each change under the net records its undo as the step of its place among the fixes (arm.ts).
+  for (const c of toFix) Object.assign(c, { fix: 'sent', netSteps: netRunId === undefined ? undefined : fixes.flatMap((f, step) => (f.check === c && f.change.rollback ? [step] : [])) });
   // The net may be armed from here: only its disarming (the confirmation) ends it.
   session.net = netRunId;
   const answers = await execBatch(session.transport!, [...gate, ...sent, ...handlerRound.scripts], { stopOnError: true });
@@ -47,7 +49,7 @@ export async function applyFixes(session: HostSession, confirmTimeoutS: number):
     if (bad) Object.assign(check, { fix: 'failed', status: 'error', message: `fix failed (exit ${bad.code}): ${why(bad)}` });
     else if (outcomes.every((o) => o?.code === 0)) Object.assign(check, { fix: 'made', status: 'fixed', message: check.changes.map((ch) => ch.summary).join('; ') });
     // Unanswered after a failure, and nothing of it made: the batch stopped before it (it runs fixes in order).
-    else if (anyFailed && outcomes.every((o) => o === undefined)) Object.assign(check, { fix: undefined, underNet: false, status: 'skipped', message: 'not applied: an earlier fix failed' });
+    else if (anyFailed && outcomes.every((o) => o === undefined)) Object.assign(check, { fix: undefined, netSteps: undefined, status: 'skipped', message: 'not applied: an earlier fix failed' });
     // Otherwise the batch was cut short while it ran: it stays `sent`, its outcome unknown.
   }
   if (!anyFailed) expectAnswers(ran, fixes.length + handlerRound.scripts.length);
