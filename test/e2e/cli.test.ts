@@ -30,6 +30,13 @@ describe('fleetfix validate and schema', () => {
     assert.match(run.stdout, /^ok: 2 hosts/m);
   });
 
+  it("validate warns of --limit's removed range subscript, as Ansible does, and goes on", async () => {
+    const run = await fleetfix(['validate', '-i', inventory, '--limit', 'web[0-1]']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^ok: 2 hosts/m);
+    assert.equal(run.stderr, 'fleetfix: warning: --limit "web[0-1]": use [x:y] inclusive subscripts instead of [x-y], which has been removed; it is read as "web[0:1]", hosts 0 to 1 of "web" (counted from 0), not as a glob\n');
+  });
+
   it('an unquoted mode is refused with file:line:col, a hint and exit 1', async () => {
     const playbook = file('bad.yml', 'name: bad\nchecks:\n  - id: d\n    file: { path: /root/.ssh, mode: 0700 }\n');
     const run = await fleetfix(['validate', '-i', inventory, playbook]);
@@ -62,7 +69,7 @@ describe('fleetfix validate and schema', () => {
   it('schema prints draft-07 JSON Schemas for playbook and inventory', async () => {
     const playbook = JSON.parse((await fleetfix(['schema', 'playbook'])).stdout);
     assert.equal(playbook.$schema, 'http://json-schema.org/draft-07/schema#');
-    assert.deepEqual(Object.keys(playbook.properties.checks.items.properties).sort(), ['authorized_key', 'file', 'firewall', 'id', 'listening', 'log_scan', 'notify', 'service', 'ssh_login', 'sshd_config', 'sshd_user', 'title', 'when']);
+    assert.deepEqual(Object.keys(playbook.properties.checks.items.properties).sort(), ['authorized_key', 'file', 'firewall', 'host_keys', 'id', 'ip_ban', 'listening', 'log_scan', 'nologin', 'notify', 'pam_account', 'service', 'ssh_login', 'sshd_config', 'sshd_user', 'tcp_wrappers', 'title', 'when']);
     assert.equal(playbook.properties.checks.items.additionalProperties, false);
     const inv = JSON.parse((await fleetfix(['schema', 'inventory'])).stdout);
     assert.ok(inv.properties.hosts);
@@ -86,7 +93,9 @@ function inBundledPlaybook(id: string, key: string): string {
 describe('hostile input: exit 1, the place and what was expected, no stack trace, nothing run', () => {
   const fifo = join(work, 'fifo');
   execFileSync('mkfifo', [fifo]);
-  const cases: { name: string; args: () => string[]; error: () => string }[] = [
+  // The inventory rows use loopback addresses only: had a check let one through, plan and apply would touch nothing else.
+  const inv = (name: string, text: string) => ['-i', file(name, text)];
+  const cases: { name: string; args: () => string[]; error: () => string; apply?: boolean }[] = [
     {
       name: 'a second key smuggled into --var authorized_key',
       args: () => ['--var', `authorized_key=${KEY} operator\n${KEY} intruder`],
@@ -110,13 +119,42 @@ describe('hostile input: exit 1, the place and what was expected, no stack trace
       error: () => `${join(work, 'dotdot.yml')}:4:19: checks[0].file.path: expected an absolute path or one starting with ~ or ~user; got "/home/deploy/..": a ".." component`,
     },
     { name: 'a FIFO as the inventory', args: () => ['-i', fifo], error: () => `cannot read ${fifo}: expected a regular file, found a FIFO` },
+    {
+      name: 'an address with a fullwidth digit (NFKC would make it another host)',
+      args: () => inv('fullwidth.yml', 'hosts:\n  web1: { address: "127.0.0.1\uff11" }\n'),
+      error: () => `${join(work, 'fullwidth.yml')}:2:20: hosts.web1.address: expected an IP address or DNS name; found "\uff11" (U+FF11) at character 10, which Unicode normalisation (NFKC) turns into "1": "127.0.0.1\uff11" would then be "127.0.0.11", another host`,
+      apply: true,
+    },
+    {
+      name: 'a host name that is not ASCII and no address',
+      args: () => inv('snowman.yml', 'hosts:\n  "h\u00f4st-\u2603": {}\n'),
+      error: () => `${join(work, 'snowman.yml')}:2:3: host "h\u00f4st-\u2603" has no "address:", so fleetfix connects to its name: found "\u00f4" (U+00F4) at character 2; an address is ASCII`,
+      apply: true,
+    },
+    {
+      name: 'an address in octal',
+      args: () => inv('octal.yml', 'hosts:\n  web1: { address: 0177.0.0.1 }\n'),
+      error: () => `${join(work, 'octal.yml')}:2:20: hosts.web1.address: expected an IP address or DNS name; "0177.0.0.1" is not an IPv4 address in canonical form: the system's resolver (inet_aton, used by ssh and by fleetfix's connect) reads it as 127.0.0.1`,
+      apply: true,
+    },
+    {
+      name: 'two host names that look alike',
+      args: () => inv('twins.yml', 'hosts:\n  web1: { address: 127.0.0.1 }\n  w\u0435b1: { address: 127.0.0.2 }\n'),
+      error: () => `${join(work, 'twins.yml')}:3:3: host "w\u0435b1" looks like host "web1" (${join(work, 'twins.yml')}:2:3): Unicode lists their characters as confusable`,
+      apply: true,
+    },
+    {
+      name: "--limit with Ansible's removed range subscript",
+      args: () => ['--limit', 'h[1-2]'],
+      error: () => 'fleetfix: --limit: no host or group matches "h[1-2]" (patterns: names, globs (* ? [abc] [!a-c]), ~regex, group[0] or group[0:2], joined by "," or ":", with &TERM to intersect and !TERM to exclude); "h[1-2]": use [x:y] inclusive subscripts instead of [x-y], which has been removed',
+    },
     { name: 'a 50 MB playbook', args: () => [file('big.yml', `name: big\n# ${'x'.repeat(50 * 1024 * 1024)}\n`)], error: () => `cannot read ${join(work, 'big.yml')}: it is 52428813 bytes; expected at most 1048576 (1 MiB)` },
   ];
   for (const c of cases) {
-    for (const command of ['validate', 'plan']) {
+    for (const command of ['validate', 'plan', ...(c.apply ? ['apply'] : [])]) {
       it(`${command}: ${c.name}`, async () => {
         const args = c.args();
-        const run = await fleetfix([command, ...(args.includes('-i') ? [] : ['-i', inventory]), ...args]);
+        const run = await fleetfix([command, ...(args.includes('-i') ? [] : ['-i', inventory]), ...args, ...(command === 'apply' ? ['--yes'] : [])]);
         assert.equal(run.code, 1, run.stderr);
         assert.ok(run.stderr.includes(c.error()), `expected\n  ${c.error()}\nin\n  ${run.stderr}`);
         assert.doesNotMatch(run.stderr, /internal error|\n\s+at /);
@@ -132,7 +170,7 @@ describe('the local inventory (no -i)', () => {
     assert.ok(run.code === 0 || run.code === 2, `exit ${run.code}: ${run.stderr}`);
     const local = hostResult(run, 'localhost');
     assert.equal(local.access, 'local');
-    assert.equal(local.checks.length, 11);
+    assert.equal(local.checks.length, 16);
     assert.equal(local.checks.find((c) => c.id === 'authorized-key')!.status, 'skipped', 'no key given: the key check is skipped');
   });
 });

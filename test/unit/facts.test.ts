@@ -27,14 +27,14 @@ describe('facts', () => {
     assert.deepEqual(order.map((u) => u.key), [word({ text: 'a' }).key, shout('a').key, word({ text: 'b' }).key]);
   });
 
-  it("the bundled playbook reads sshd's effective configuration once per host: one sshd -T -C for its three sshd checks", () => {
+  it("the bundled playbook reads sshd's effective configuration once per host: one sshd -T -C for every check that reads it", () => {
     const [job] = prepareJobs(simSpecs(1), [loadPlaybook(DEFAULT_PLAYBOOK, [...modules.keys()])], { authorized_key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKJWNRizB0O09IBVkzUXm2PfRO20YaQhAzp6BzpGXiXP operator' });
     const round = factRound([...job!.checks, ...job!.handlers]);
     // sshd -T for a user's connection (-C): the costly part of a gather (a service's facts run a plain one only under socket activation).
     const sshdT = round.uses.filter((u) => u.script.includes('ff_sshd -T ${ff_spec:+-C'));
     assert.deepEqual(sshdT.map((u) => u.key), ['sshd.effective {"lport":22,"user":"root"}']);
     const readers = [...job!.checks].filter((s) => s.module.facts && Object.values(s.module.facts(s.params)).some((u) => u.key === sshdT[0]!.key || u.after.some((a) => a.key === sshdT[0]!.key)));
-    assert.deepEqual(readers.map((s) => s.step.id), ['sshd-config', 'sshd-user', 'authorized-key']);
+    assert.deepEqual(readers.map((s) => s.step.id), ['sshd-config', 'host-keys', 'sshd-user', 'nologin', 'pam-account', 'authorized-key']);
     // The service's state is one fact for the check and the handler.
     assert.equal(round.uses.filter((u) => u.key.startsWith('service.state')).length, 1);
   });
