@@ -149,7 +149,8 @@ export const hostKeysModule = defineModule({
     const read = readHostKeyFacts(facts.keys!, facts.effective!);
     const fail = (error: string): CheckPlan => ({ ok: false, message: error, changes: [], error });
     if (read === 'absent') return fail('sshd is not installed');
-    if (!read) return fail('sshd -T fails (see the sshd_config check), so the host keys it would load are unknown');
+    // A configuration sshd refuses is the sshd_config check's to fix; until then the keys sshd would load are unknown.
+    if (!read) return { ok: false, message: 'unknown: sshd -T fails (see the sshd_config check), so the host keys it would load are unknown until the configuration passes sshd -t', changes: [] };
     const judged = read.keys.map((key) => judge(key, read));
     const changes = judged.filter((j) => j.fix).map(fixChange);
     const noneLoads = read.loadedNone && !judged.some((j) => j.loads);

@@ -93,7 +93,7 @@ describe('ssh-access: every cause, found and fixed', { timeout: 900_000 }, () =>
     for (const name of ['a2', 'a9']) assert.equal((await fleet.sshLogin(host(name), 'true', { address: host(name).address6 })).code, 0, `${name} over IPv6`);
     const backups = await host('a8').sh('ls /etc/ssh/sshd_config.d/');
     assert.match(backups.stdout, /^50-nopk\.conf\.fleetfix-\d{8}T\d{6}\.bak$/m, 'a timestamped backup is kept');
-    assert.equal((await host('a1').sh('ls /etc/rc2.d/ | grep -c ssh')).stdout.trim(), '1', 'enabled at boot again');
+    assert.equal((await host('a1').sh('ls /etc/rc2.d/ | grep -c "^S[0-9]*ssh$"')).stdout.trim(), '1', 'enabled at boot again');
     const saved = await host('a5').sh('grep -c "fleetfix: ssh access" /etc/iptables/rules.v4; ls /etc/iptables');
     assert.match(saved.stdout, /^1\n/, 'the ACCEPT is persisted where the host keeps its rules');
     assert.match(saved.stdout, /rules\.v4\.fleetfix-\d{8}T\d{6}\.bak/);

@@ -26,7 +26,7 @@ const FAULTS: Record<string, [string, string[], RegExp[]]> = {
     [/nftables inet guard input: insert "tcp dport 22 accept" ahead of .*; save to \/etc\/nftables\.conf/],
   ],
   // sshd -t fails, so ssh.service fails to start (its ExecStartPre): nothing listens, and the per-user rules are unknown.
-  s10: [`echo 'PubkeyAuthentication maybe' > /etc/ssh/sshd_config.d/99-broken.conf && { ${restart} 2>/dev/null; true; }`, ['sshd-config', 'sshd-user', 'sshd-running', 'listening'], [/fails sshd -t: \/etc\/ssh\/sshd_config\.d\/99-broken\.conf line 1: unsupported option "maybe"/]],
+  s10: [`echo 'PubkeyAuthentication maybe' > /etc/ssh/sshd_config.d/99-broken.conf && { ${restart} 2>/dev/null; true; }`, ['sshd-config', 'host-keys', 'sshd-user', 'nologin', 'pam-account', 'sshd-running', 'listening'], [/fails sshd -t: \/etc\/ssh\/sshd_config\.d\/99-broken\.conf line 1: unsupported option "maybe"/]],
   u1: ['systemctl disable --now --quiet ssh.socket ssh.service', ['sshd-running', 'listening'], [/ssh\.socket is stopped, disabled at boot \(socket-activated/, /nothing listens on tcp port 22/]],
   // The socket follows the drop-in (the generator runs on daemon-reload): sshd listens on 2222 only.
   u2: [`echo 'Port 2222' > /etc/ssh/sshd_config.d/10-port.conf && systemctl daemon-reload && systemctl restart ssh.socket`, ['sshd-config', 'listening'], [/Port 2222 -> 22/]],
