@@ -1,13 +1,13 @@
 // Plan: each step's module decides from its facts, and from what the fixes planned before it leave, what must change;
 // a step that only the fixes after it would unblock is planned again against those, and made after them.
-import type { CheckPlan, Facts, PlannedPath } from '../../modules/types.js';
+import type { CheckPlan, Facts, PlannedPath, PlannedState } from '../../modules/types.js';
 import type { PreparedStep } from '../prepare.js';
 
 /**
  * The plan of each step, in order: a skipped step's says why, one whose module failed says how. Steps are planned in
  * order, each against what the fixes before it leave (PlannedState). Then, in rounds while any changes, a step whose
- * plan has no fix is planned again against what every other fix leaves: where that gives it a fix, it is taken
- * (`deferred`: made after the others). At most one round per step.
+ * plan is an error (a refusal) is planned again against what every other fix leaves: where that gives it a fix, it
+ * is taken (`deferred`: made after the others). At most one round per step.
  */
 export function planSteps(steps: PreparedStep[], facts: Map<PreparedStep, Facts>): CheckPlan[] {
   const planned = new Map<string, PlannedPath>();
@@ -31,7 +31,7 @@ export function planSteps(steps: PreparedStep[], facts: Map<PreparedStep, Facts>
   return plans;
 }
 
-function planOne(prepared: PreparedStep, facts: Map<PreparedStep, Facts>, planned: ReadonlyMap<string, PlannedPath>): CheckPlan {
+function planOne(prepared: PreparedStep, facts: Map<PreparedStep, Facts>, planned: PlannedState): CheckPlan {
   return prepared.skip ? { ok: true, message: prepared.skip, changes: [] } : safePlan(prepared, facts.get(prepared) ?? {}, planned);
 }
 
@@ -40,7 +40,7 @@ function leave(planned: Map<string, PlannedPath>, plan: CheckPlan): void {
   if (hasFix(plan)) for (const left of plan.leaves ?? []) planned.set(left.path, left);
 }
 
-function safePlan(prepared: PreparedStep, facts: Facts, planned: ReadonlyMap<string, PlannedPath>): CheckPlan {
+function safePlan(prepared: PreparedStep, facts: Facts, planned: PlannedState): CheckPlan {
   try {
     return prepared.module.plan(prepared.params, facts, planned);
   } catch (err) {
