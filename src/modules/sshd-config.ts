@@ -11,7 +11,7 @@ import { FILE_READ_LIMIT, replaceFileLines, SAFE_FS_FNS, splitPath, unchangedGua
 import { editConfig, type WantedDirective } from './sshd-config-edit.js';
 import { connectionOf, connectionParams, describeConnection } from './sshd-effective.js';
 import type { Connection } from '../facts/sshd-match.js';
-import { configFiles, effectiveConfig, SSHD_CONFIG, sshdConfigFiles, sshdEffective, sshdSocket } from './sshd-facts.js';
+import { configFiles, effectiveConfig, SSHD_CONFIG, SSHD_CONFIG_OK_FN, sshdConfigFiles, sshdEffective, sshdSocket } from './sshd-facts.js';
 import { restartSocketScript, SSHD_FN } from './sshd-socket.js';
 import { defineModule, type Change, type CheckPlan, type PlannedPath } from './types.js';
 
@@ -164,11 +164,11 @@ export function editedFiles(edited: Map<string, string>): PlannedPath[] {
 export function editChange(files: ConfigFile[], edited: Map<string, string>, summary: string): Change {
   const candidate = files.map((f) => ({ path: f.path, text: edited.get(f.path) ?? f.text }));
   const changed = files.filter((f) => edited.has(f.path));
-  const validate = `printf '%s' ${shq(flatten(candidate, SSHD_CONFIG))} | ff_sshd -t -f /dev/stdin`;
+  const validate = `ff_sshd_config_ok ${shq(flatten(candidate, SSHD_CONFIG))}`;
   return {
     summary: `sshd_config: ${summary} (${changed.map((f) => f.path).join(', ')})`,
     diff: changed.map((f) => unifiedDiff(f.path, f.text, edited.get(f.path)!)).join('\n'),
-    preflight: `${SSHD_FN}\n${validate}`,
+    preflight: `${SSHD_FN}\n${SSHD_CONFIG_OK_FN}\n${validate}`,
     script: writeScript(changed.map((f) => ({ path: f.path, before: f.text, after: edited.get(f.path)! }))),
     // The newest backup that holds the file as this change found it: another change to the file may have come after.
     rollback: changed.map((f) => `for ff_b in $(ls -1 -- ${shq(f.path)}.fleetfix-*.bak 2>/dev/null | sort -r); do if [ "$(sha256sum < "$ff_b")" = ${shq(`${sha256(f.text)}  -`)} ]; then cp -p -- "$ff_b" ${shq(f.path)}; break; fi; done`).join('\n'),
@@ -182,7 +182,7 @@ export function editChange(files: ConfigFile[], edited: Map<string, string>, sum
  * the real files, restoring the backups if it fails.
  */
 function writeScript(files: { path: string; before: string; after: string }[]): string {
-  const lines = ['set -eu', SSHD_FN, SAFE_FS_FNS, 'ff_ts=$(date +%Y%m%dT%H%M%S)'];
+  const lines = ['set -eu', SSHD_FN, SSHD_CONFIG_OK_FN, SAFE_FS_FNS, 'ff_ts=$(date +%Y%m%dT%H%M%S)'];
   files.forEach((f, i) => {
     const name = `${shq(`${f.path}.fleetfix-`)}"$ff_ts"`;
     lines.push(`ff_bak${i}=${name}.bak; ff_n=1; while [ -e "$ff_bak${i}" ] || [ -L "$ff_bak${i}" ]; do ff_n=$((ff_n + 1)); ff_bak${i}=${name}-$ff_n.bak; done`);
@@ -197,7 +197,7 @@ function writeScript(files: { path: string; before: string; after: string }[]): 
     const { dir, name } = splitPath(f.path);
     lines.push(`cp -p -- ${shq(f.path)} "$ff_bak${i}"`, replaceFileLines(dir, name, f.after, sha256(f.before), { mode: '0600', owner: '0:0' }));
   });
-  lines.push(`if ! ff_err=$(ff_sshd -t 2>&1); then ff_restore; printf 'sshd -t failed after writing; backups restored: %s\\n' "$ff_err" >&2; exit 1; fi`);
+  lines.push(`if ! ff_sshd_config_ok 2>/dev/null; then ff_restore; printf 'sshd -t failed after writing; backups restored: %s\\n' "$ff_err" >&2; exit 1; fi`);
   return lines.join('\n');
 }
 

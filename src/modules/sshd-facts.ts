@@ -26,6 +26,20 @@ hostkey "*) printf '%s\\n' "$ff_o" ;; *) printf '%s\\nhostkey /etc/ssh/ssh_host_
 }`;
 
 /**
+ * ff_sshd_config_ok [TEXT]: sshd -t accepts the configuration (TEXT, else the files on disk). A failure for want of a
+ * host key sshd can load is the host_keys check's to fix, not the configuration's: the configuration is then tried
+ * with a throwaway key (ff_sshd_keyless), and passes if that passes. sshd's words go to stderr on failure.
+ */
+export const SSHD_CONFIG_OK_FN = `${SSHD_KEYLESS_FN}
+ff_sshd_config_ok() {
+  if [ $# -gt 0 ]; then ff_err=$(printf '%s' "$1" | ff_sshd -t -f /dev/stdin 2>&1) && return 0; else ff_err=$(ff_sshd -t 2>&1) && return 0; fi
+  case "$ff_err" in *'no hostkeys available'*)
+    if [ $# -gt 0 ]; then ff_err=$(printf '%s' "$1" | ff_sshd_keyless -t -f /dev/stdin 2>&1) && return 0; else ff_err=$(ff_sshd_keyless -t 2>&1) && return 0; fi ;;
+  esac
+  printf '%s\n' "$ff_err" >&2; return 1
+}`;
+
+/**
  * sshd -T for `conn`'s connection (Match blocks applied), or plain sshd -T without one: `effective=` lines, or
  * `invalid=` lines where the configuration fails; with the connection (conn_*) and the user's groups; `sshd=absent`
  * without sshd. Where sshd -T fails only for want of a host key it can load, the configuration is read with a

@@ -1,7 +1,7 @@
 // Faults come together: pairs and triples of the corpus's faults (test/lab/corpus.ts) on one host each. Every host
 // comes out of audit as drift (never failed), plan changes nothing, apply fixes it over SSH or its console, deploy
 // logs in with the real ssh client, and a second apply changes nothing. A seeded sample by default; every pair and
-// more triples with FLEETFIX_COMBINATIONS=all.
+// more triples with FLEETFIX_COMBINATIONS=all, or those with one fault with FLEETFIX_COMBINATIONS=<its id>.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,10 +12,12 @@ import { createFleet, type Fleet } from '../lab/fleet.js';
 import { fleetfix, hostDigest, hostResult, type CliRun } from './helpers.js';
 
 const SEED = 20261208;
-const ALL = process.env.FLEETFIX_COMBINATIONS === 'all';
+/** all: every pair and 60 triples; a fault's id: those of them with that fault; unset: a seeded sample. */
+const CHOICE = process.env.FLEETFIX_COMBINATIONS;
 /** Hosts in one lab fleet: the lab's hosts share this machine's two cores with the controller. */
 const BATCH = 12;
-const COMBINATIONS = ALL ? [...pairs(), ...sampledTriples(60, SEED)] : [...shuffled(pairs(), SEED).slice(0, 30), ...sampledTriples(6, SEED)];
+const EVERY = () => [...pairs(), ...sampledTriples(60, SEED)];
+const COMBINATIONS = CHOICE === 'all' ? EVERY() : CHOICE ? EVERY().filter((c) => c.some((f) => f.id === CHOICE)) : [...shuffled(pairs(), SEED).slice(0, 30), ...sampledTriples(6, SEED)];
 
 const fleets: Fleet[] = [];
 after(async () => {
